@@ -1,0 +1,99 @@
+package io.kindling.kernels;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class NetworkTest {
+  private static final NetworkSpec SPEC =
+      NetworkSpec.input(784).dense(256, Activation.RELU).dense(128, Activation.RELU).dense(10).loss(Loss.SOFTMAX_CROSS_ENTROPY);
+
+  @Test
+  void flatBufferHoldsEveryParameter() {
+    assertThat(SPEC.numParams()).isEqualTo(235_146);
+    assertThat(Network.create(SPEC, 1).numParams()).isEqualTo(235_146);
+    assertThat(SPEC.describe()).isEqualTo("dense 784-256-128-10");
+  }
+
+  @Test
+  void layersAreViewsOfTheFlatBuffer() {
+    Network net = Network.create(NetworkSpec.input(2).dense(1).loss(Loss.MEAN_SQUARED_ERROR), 1);
+    net.writeParams(new float[] {2f, 3f, 0.5f}, 0); // w = [2, 3], b = 0.5
+    float[] out = net.predict(new float[] {1f, 1f, 10f, -1f}, 2);
+    assertThat(out).containsExactly(5.5f, 17.5f);
+  }
+
+  @Test
+  void sameSeedGivesSameParameters() {
+    float[] a = new float[SPEC.numParams() > 0 ? (int) SPEC.numParams() : 0];
+    float[] b = a.clone();
+    Network.create(SPEC, 9).readParams(a, 0);
+    Network.create(SPEC, 9).readParams(b, 0);
+    float[] c = a.clone();
+    Network.create(SPEC, 10).readParams(c, 0);
+    assertThat(a).containsExactly(b);
+    assertThat(a).isNotEqualTo(c);
+  }
+
+  @Test
+  void shapeMismatchNamesTheLayer() {
+    assertThatThrownBy(() -> NetworkSpec.input(28, 28).dense(10).loss(Loss.SOFTMAX_CROSS_ENTROPY))
+        .isInstanceOf(ShapeException.class)
+        .hasMessageContaining("layer 0 (dense)")
+        .hasMessageContaining("[28, 28]");
+  }
+
+  @Test
+  void specRoundTripsThroughJson() {
+    assertThat(NetworkSpec.fromJson(SPEC.toJson())).isEqualTo(SPEC);
+  }
+
+  @Test
+  void unknownLayerKeysAreRefused() {
+    var json = SPEC.toJson();
+    ((org.nd4j.shade.jackson.databind.node.ObjectNode) json.get("layers").get(1)).put("unitz", 3);
+    assertThatThrownBy(() -> NetworkSpec.fromJson(json))
+        .hasMessageContaining("model.layers[1]")
+        .hasMessageContaining("unitz");
+  }
+
+  @Test
+  void trainingLearnsASeparableProblem() {
+    // Two Gaussian blobs per class in 4-d; a small MLP must fit them almost perfectly.
+    int n = 512;
+    Random r = new Random(5);
+    float[] x = new float[n * 4];
+    int[] y = new int[n];
+    for (int i = 0; i < n; i++) {
+      y[i] = i % 3;
+      for (int j = 0; j < 4; j++) {
+        x[i * 4 + j] = (float) (r.nextGaussian() * 0.5 + (j == y[i] ? 2 : 0));
+      }
+    }
+    ExampleBlock block = new ExampleBlock(n, 4, x, y);
+    NetworkSpec spec = NetworkSpec.input(4).dense(16, Activation.RELU).dense(3).loss(Loss.SOFTMAX_CROSS_ENTROPY);
+    LocalTrainer trainer = new LocalTrainer(Network.create(spec, 3), OptimizerSpec.adam(0.01), 32);
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    double first = 0;
+    double last = 0;
+    int step = 0;
+    for (int epoch = 0; epoch < 20; epoch++) {
+      for (int from = 0; from < n; from += 32) {
+        double loss = trainer.step(block, order, from, Math.min(32, n - from), step++, epoch);
+        if (step == 1) {
+          first = loss;
+        }
+        last = loss;
+      }
+    }
+    ConfusionMatrix cm = new ConfusionMatrix(3, 1);
+    cm.add(y, 0, trainer.network().predict(x, n), n);
+    assertThat(last).isLessThan(first / 5);
+    assertThat(cm.accuracy()).isGreaterThan(0.97);
+  }
+}
