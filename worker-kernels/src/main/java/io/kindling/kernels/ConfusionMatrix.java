@@ -51,7 +51,8 @@ public final class ConfusionMatrix implements Serializable {
   /** Adds another matrix into this one and returns this. */
   public ConfusionMatrix merge(ConfusionMatrix other) {
     if (other.classes != classes) {
-      throw new IllegalArgumentException("cannot merge " + other.classes + " into " + classes + " classes");
+      throw new IllegalArgumentException(
+          "cannot merge " + other.classes + " into " + classes + " classes");
     }
     for (int i = 0; i < counts.length; i++) {
       counts[i] += other.counts[i];

@@ -4,9 +4,9 @@ import java.util.Random;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * One layer's maths. Parameters and gradients are views into the network's flat buffers; any
- * array a layer creates during forward/backward lives in the caller's workspace and is recycled
- * on the next step.
+ * One layer's maths. Parameters and gradients are views into the network's flat buffers; any array
+ * a layer creates during forward/backward lives in the caller's workspace and is recycled on the
+ * next step.
  */
 interface Layer {
   long numParams();

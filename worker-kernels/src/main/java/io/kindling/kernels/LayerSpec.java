@@ -7,7 +7,7 @@ import java.util.Arrays;
  * knows its output shape for a given input shape, so a network's shapes are checked before any
  * memory is allocated.
  */
-public sealed interface LayerSpec permits LayerSpec.Dense {
+public sealed interface LayerSpec extends java.io.Serializable permits LayerSpec.Dense {
 
   /** The configuration name of the layer type, e.g. {@code dense}. */
   String type();

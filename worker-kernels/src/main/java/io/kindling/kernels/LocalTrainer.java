@@ -85,7 +85,8 @@ public final class LocalTrainer {
    * @param iteration the global step number (0-based): Adam's bias correction depends on it
    * @return the mean loss of the batch before the update
    */
-  public double step(ExampleBlock block, int[] order, int from, int count, int iteration, int epoch) {
+  public double step(
+      ExampleBlock block, int[] order, int from, int count, int iteration, int epoch) {
     if (count <= 0 || count > batchSize) {
       throw new IllegalArgumentException("batch of " + count + " rows; batch size is " + batchSize);
     }
@@ -97,7 +98,13 @@ public final class LocalTrainer {
       int label = labels[order[from + i]];
       if (label < 0 || label >= classes) {
         throw new IllegalArgumentException(
-            "row " + order[from + i] + " has label " + label + "; the network has " + classes + " classes");
+            "row "
+                + order[from + i]
+                + " has label "
+                + label
+                + "; the network has "
+                + classes
+                + " classes");
       }
       targetStaging[i * classes + label] = 1f;
     }

@@ -15,10 +15,10 @@ import org.nd4j.shade.jackson.databind.node.ObjectNode;
 
 /**
  * A saved model: a folder holding {@code model.json} (format version, network spec, shapes,
- * preprocessing, metadata, and the size and CRC32C of each array) and raw little-endian fp32
- * arrays ({@code parameters.bin}, and {@code optimizer.bin} for checkpoints). Loading checks sizes
- * and checksums before returning anything, so a truncated or altered file is refused whole. No
- * Java serialization is involved.
+ * preprocessing, metadata, and the size and CRC32C of each array) and raw little-endian fp32 arrays
+ * ({@code parameters.bin}, and {@code optimizer.bin} for checkpoints). Loading checks sizes and
+ * checksums before returning anything, so a truncated or altered file is refused whole. No Java
+ * serialization is involved.
  *
  * @param spec the network declaration
  * @param parameters the flat parameter vector
@@ -52,7 +52,11 @@ public record ModelFile(
   public ModelFile {
     if (parameters.length != spec.numParams()) {
       throw new IllegalArgumentException(
-          "network " + spec.describe() + " has " + spec.numParams() + " parameters, got "
+          "network "
+              + spec.describe()
+              + " has "
+              + spec.numParams()
+              + " parameters, got "
               + parameters.length);
     }
     if (metadata == null) {
@@ -80,8 +84,10 @@ public record ModelFile(
     }
   }
 
-  private static ObjectNode writeArray(Store store, String name, float[] values) throws IOException {
-    ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+  private static ObjectNode writeArray(Store store, String name, float[] values)
+      throws IOException {
+    ByteBuffer bytes =
+        ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
     bytes.asFloatBuffer().put(values);
     CRC32C crc = new CRC32C();
     crc.update(bytes.array());
@@ -104,15 +110,22 @@ public record ModelFile(
     try (InputStream in = store.open(MODEL_JSON)) {
       root = NetworkSpec.JSON.readTree(in);
     } catch (JsonProcessingException e) {
-      throw new ModelFileException(jsonName + ": not valid JSON (" + e.getOriginalMessage() + ")", e);
+      throw new ModelFileException(
+          jsonName + ": not valid JSON (" + e.getOriginalMessage() + ")", e);
     }
     if (root == null || !FORMAT.equals(root.path("format").asText())) {
-      throw new ModelFileException(jsonName + ": not a Kindling model (format is not '" + FORMAT + "')");
+      throw new ModelFileException(
+          jsonName + ": not a Kindling model (format is not '" + FORMAT + "')");
     }
     int version = root.path("version").asInt(-1);
     if (version != VERSION) {
       throw new ModelFileException(
-          jsonName + ": format version " + version + " is not supported (this build reads " + VERSION + ")");
+          jsonName
+              + ": format version "
+              + version
+              + " is not supported (this build reads "
+              + VERSION
+              + ")");
     }
     NetworkSpec spec;
     try {
@@ -140,7 +153,13 @@ public record ModelFile(
     long count = node.path("count").asLong(-1);
     if (count < 0 || (expectedCount >= 0 && count != expectedCount)) {
       throw new ModelFileException(
-          jsonName + ": " + name + " holds " + count + " values but the network needs " + expectedCount);
+          jsonName
+              + ": "
+              + name
+              + " holds "
+              + count
+              + " values but the network needs "
+              + expectedCount);
     }
     String where = store.describe(name);
     byte[] bytes = new byte[Math.toIntExact(count * Float.BYTES)];
@@ -151,7 +170,8 @@ public record ModelFile(
             where + ": truncated: expected " + bytes.length + " bytes, found " + read);
       }
       if (in.read() != -1) {
-        throw new ModelFileException(where + ": longer than the " + bytes.length + " bytes model.json declares");
+        throw new ModelFileException(
+            where + ": longer than the " + bytes.length + " bytes model.json declares");
       }
     } catch (EOFException e) {
       throw new ModelFileException(where + ": truncated", e);
@@ -161,7 +181,11 @@ public record ModelFile(
     String actual = Long.toHexString(crc.getValue());
     if (!actual.equals(node.path("crc32c").asText())) {
       throw new ModelFileException(
-          where + ": checksum mismatch (file " + actual + ", model.json " + node.path("crc32c").asText()
+          where
+              + ": checksum mismatch (file "
+              + actual
+              + ", model.json "
+              + node.path("crc32c").asText()
               + "): the file is corrupt or was altered");
     }
     float[] values = new float[(int) count];

@@ -2,7 +2,9 @@ package io.kindling.kernels;
 
 import java.io.IOException;
 
-/** A model or checkpoint that cannot be trusted: missing, truncated, altered or of another format. */
+/**
+ * A model or checkpoint that cannot be trusted: missing, truncated, altered or of another format.
+ */
 public final class ModelFileException extends IOException {
   public ModelFileException(String message) {
     super(message);

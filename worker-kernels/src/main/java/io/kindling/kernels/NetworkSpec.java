@@ -15,7 +15,8 @@ import org.nd4j.shade.jackson.databind.node.ObjectNode;
  * <p>The same spec is written with the fluent builder ({@code NetworkSpec.input(784).dense(256,
  * RELU)...}) or as JSON/HOCON in a job file; {@link #toJson()} and {@link #fromJson} convert.
  */
-public record NetworkSpec(int[] inputShape, List<LayerSpec> layers, Loss loss) {
+public record NetworkSpec(int[] inputShape, List<LayerSpec> layers, Loss loss)
+    implements java.io.Serializable {
 
   static final ObjectMapper JSON = new ObjectMapper();
 
@@ -27,7 +28,8 @@ public record NetworkSpec(int[] inputShape, List<LayerSpec> layers, Loss loss) {
     }
     for (int d : inputShape) {
       if (d <= 0) {
-        throw new ShapeException("input shape " + Arrays.toString(inputShape) + " must be positive");
+        throw new ShapeException(
+            "input shape " + Arrays.toString(inputShape) + " must be positive");
       }
     }
     shapes(inputShape, layers); // validates
@@ -84,9 +86,13 @@ public record NetworkSpec(int[] inputShape, List<LayerSpec> layers, Loss loss) {
       String type = layers.get(i).type();
       if (!type.equals(previous)) {
         sb.append(sb.length() == 0 ? "" : " ").append(type).append(' ');
-        sb.append(String.join("x", Arrays.stream(shapes.get(i)).mapToObj(Integer::toString).toList()));
+        sb.append(
+            String.join("x", Arrays.stream(shapes.get(i)).mapToObj(Integer::toString).toList()));
       }
-      sb.append('-').append(String.join("x", Arrays.stream(shapes.get(i + 1)).mapToObj(Integer::toString).toList()));
+      sb.append('-')
+          .append(
+              String.join(
+                  "x", Arrays.stream(shapes.get(i + 1)).mapToObj(Integer::toString).toList()));
       previous = type;
     }
     return sb.toString();
@@ -129,7 +135,8 @@ public record NetworkSpec(int[] inputShape, List<LayerSpec> layers, Loss loss) {
     for (int i = 0; i < ls.size(); i++) {
       layers.add(layerFromJson(ls.get(i), "model.layers[" + i + "]"));
     }
-    Loss loss = root.has("loss") ? Loss.parse(root.get("loss").asText()) : Loss.SOFTMAX_CROSS_ENTROPY;
+    Loss loss =
+        root.has("loss") ? Loss.parse(root.get("loss").asText()) : Loss.SOFTMAX_CROSS_ENTROPY;
     return new NetworkSpec(shape, layers, loss);
   }
 
@@ -141,9 +148,13 @@ public record NetworkSpec(int[] inputShape, List<LayerSpec> layers, Loss loss) {
           allowOnly(l, where, "type", "units", "activation");
           yield new LayerSpec.Dense(
               require(l, "units", where).asInt(),
-              l.has("activation") ? Activation.parse(l.get("activation").asText()) : Activation.IDENTITY);
+              l.has("activation")
+                  ? Activation.parse(l.get("activation").asText())
+                  : Activation.IDENTITY);
         }
-        default -> throw new IllegalArgumentException("unknown layer type '" + type + "'; use one of dense");
+        default ->
+            throw new IllegalArgumentException(
+                "unknown layer type '" + type + "'; use one of dense");
       };
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
@@ -157,7 +168,12 @@ public record NetworkSpec(int[] inputShape, List<LayerSpec> layers, Loss loss) {
             k -> {
               if (!allowed.contains(k)) {
                 throw new IllegalArgumentException(
-                    "unknown key '" + k + "' for layer type " + node.get("type").asText() + "; allowed: " + allowed);
+                    "unknown key '"
+                        + k
+                        + "' for layer type "
+                        + node.get("type").asText()
+                        + "; allowed: "
+                        + allowed);
               }
             });
   }

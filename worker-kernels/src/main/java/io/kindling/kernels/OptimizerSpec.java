@@ -28,7 +28,8 @@ public record OptimizerSpec(
     double beta2,
     double epsilon,
     double l2,
-    double weightDecay) {
+    double weightDecay)
+    implements java.io.Serializable {
 
   /** The update rules. */
   public enum Kind {

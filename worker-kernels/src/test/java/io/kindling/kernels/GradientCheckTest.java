@@ -18,7 +18,11 @@ class GradientCheckTest {
   @EnumSource(Activation.class)
   void denseNetworkGradientsMatchFiniteDifferences(Activation activation) {
     NetworkSpec spec =
-        NetworkSpec.input(5).dense(7, activation).dense(6, Activation.TANH).dense(3).loss(Loss.SOFTMAX_CROSS_ENTROPY);
+        NetworkSpec.input(5)
+            .dense(7, activation)
+            .dense(6, Activation.TANH)
+            .dense(3)
+            .loss(Loss.SOFTMAX_CROSS_ENTROPY);
     assertGradientsMatch(spec, classTargets(4, 3));
   }
 
@@ -66,6 +70,8 @@ class GradientCheckTest {
         worst = Math.max(worst, relative);
       }
     }
-    assertThat(worst).as("worst relative error for %s", spec.describe()).isLessThan(MAX_RELATIVE_ERROR);
+    assertThat(worst)
+        .as("worst relative error for %s", spec.describe())
+        .isLessThan(MAX_RELATIVE_ERROR);
   }
 }

@@ -8,7 +8,11 @@ import org.junit.jupiter.api.Test;
 
 class NetworkTest {
   private static final NetworkSpec SPEC =
-      NetworkSpec.input(784).dense(256, Activation.RELU).dense(128, Activation.RELU).dense(10).loss(Loss.SOFTMAX_CROSS_ENTROPY);
+      NetworkSpec.input(784)
+          .dense(256, Activation.RELU)
+          .dense(128, Activation.RELU)
+          .dense(10)
+          .loss(Loss.SOFTMAX_CROSS_ENTROPY);
 
   @Test
   void flatBufferHoldsEveryParameter() {
@@ -73,7 +77,8 @@ class NetworkTest {
       }
     }
     ExampleBlock block = new ExampleBlock(n, 4, x, y);
-    NetworkSpec spec = NetworkSpec.input(4).dense(16, Activation.RELU).dense(3).loss(Loss.SOFTMAX_CROSS_ENTROPY);
+    NetworkSpec spec =
+        NetworkSpec.input(4).dense(16, Activation.RELU).dense(3).loss(Loss.SOFTMAX_CROSS_ENTROPY);
     LocalTrainer trainer = new LocalTrainer(Network.create(spec, 3), OptimizerSpec.adam(0.01), 32);
     int[] order = new int[n];
     for (int i = 0; i < n; i++) {

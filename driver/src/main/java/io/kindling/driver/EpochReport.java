@@ -1,0 +1,31 @@
+package io.kindling.driver;
+
+import io.kindling.kernels.ConfusionMatrix;
+
+/**
+ * What one epoch did.
+ *
+ * @param epoch 1-based
+ * @param validation the validation scores, or null without a validation split
+ * @param elapsedSeconds since training started
+ */
+record EpochReport(
+    int epoch,
+    int epochs,
+    int rounds,
+    double loss,
+    long examples,
+    double epochSeconds,
+    double computeSeconds,
+    double syncSeconds,
+    ConfusionMatrix validation,
+    double elapsedSeconds) {
+
+  double examplesPerSecond() {
+    return examples / epochSeconds;
+  }
+
+  double etaSeconds() {
+    return elapsedSeconds / epoch * (epochs - epoch);
+  }
+}

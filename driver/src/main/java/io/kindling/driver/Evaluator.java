@@ -1,0 +1,68 @@
+package io.kindling.driver;
+
+import io.kindling.kernels.ConfusionMatrix;
+import io.kindling.kernels.ExampleBlock;
+import io.kindling.kernels.Network;
+import io.kindling.kernels.NetworkSpec;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.function.BiConsumer;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+
+/**
+ * One distributed pass that scores a model on cached blocks: each partition predicts its examples
+ * in chunks and fills a confusion matrix (with log loss and top-k hits); the matrices are summed.
+ */
+final class Evaluator {
+  static final int TOP_K = 3;
+  private static final int CHUNK = 1024;
+
+  private Evaluator() {}
+
+  static ConfusionMatrix evaluate(
+      JavaSparkContext spark,
+      JavaRDD<ExampleBlock> data,
+      NetworkSpec spec,
+      float[] parameters,
+      int classes) {
+    Broadcast<float[]> params = spark.broadcast(parameters);
+    try {
+      return data.mapPartitions(blocks -> score(spec, params.value(), classes, blocks))
+          .treeAggregate(
+              new ConfusionMatrix(classes, TOP_K), ConfusionMatrix::merge, ConfusionMatrix::merge);
+    } finally {
+      params.destroy();
+    }
+  }
+
+  private static Iterator<ConfusionMatrix> score(
+      NetworkSpec spec, float[] params, int classes, Iterator<ExampleBlock> blocks) {
+    ConfusionMatrix cm = new ConfusionMatrix(classes, TOP_K);
+    Network network = Network.create(spec, 0);
+    network.writeParams(params, 0);
+    while (blocks.hasNext()) {
+      ExampleBlock block = blocks.next();
+      predictInChunks(
+          network,
+          block,
+          (from, probabilities) ->
+              cm.add(
+                  block.labels(), from, probabilities, probabilities.length / spec.outputSize()));
+    }
+    return List.of(cm).iterator();
+  }
+
+  /** Predicts a block {@value #CHUNK} rows at a time, handing each chunk's outputs on. */
+  static void predictInChunks(
+      Network network, ExampleBlock block, BiConsumer<Integer, float[]> sink) {
+    int w = block.width();
+    for (int from = 0; from < block.size(); from += CHUNK) {
+      int n = Math.min(CHUNK, block.size() - from);
+      float[] x = Arrays.copyOfRange(block.features(), from * w, (from + n) * w);
+      sink.accept(from, network.predict(x, n));
+    }
+  }
+}

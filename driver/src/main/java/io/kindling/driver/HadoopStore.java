@@ -1,0 +1,80 @@
+package io.kindling.driver;
+
+import io.kindling.kernels.ModelFile;
+import io.kindling.kernels.ModelFileException;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Model and checkpoint folders on any Hadoop path. {@link #writeAtomically} writes into a hidden
+ * temporary folder beside the target and renames it into place, so a reader sees either the old
+ * folder or the complete new one, never a half-written one.
+ */
+final class HadoopStore implements ModelFile.Store {
+  private final FileSystem fs;
+  private final Path dir;
+
+  private HadoopStore(FileSystem fs, Path dir) {
+    this.fs = fs;
+    this.dir = dir;
+  }
+
+  static HadoopStore at(String dir, Configuration hadoop) throws IOException {
+    Path p = new Path(dir);
+    return new HadoopStore(p.getFileSystem(hadoop), p);
+  }
+
+  /** Writes a model into {@code dir}, replacing what was there only once it is complete. */
+  static void writeAtomically(ModelFile model, String dir, Configuration hadoop)
+      throws IOException {
+    Path target = new Path(dir);
+    FileSystem fs = target.getFileSystem(hadoop);
+    Path temp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
+    try {
+      model.write(new HadoopStore(fs, temp));
+      if (fs.exists(target) && !fs.delete(target, true)) {
+        throw new IOException("cannot replace " + target);
+      }
+      if (!fs.rename(temp, target)) {
+        throw new IOException("cannot rename " + temp + " to " + target);
+      }
+    } finally {
+      if (fs.exists(temp)) {
+        fs.delete(temp, true);
+      }
+    }
+  }
+
+  static ModelFile read(String dir, Configuration hadoop) throws IOException {
+    HadoopStore store = at(dir, hadoop);
+    if (!store.fs.exists(store.dir)) {
+      throw new ModelFileException(dir + ": no such model folder");
+    }
+    return ModelFile.read(store);
+  }
+
+  @Override
+  public OutputStream create(String name) throws IOException {
+    return fs.create(new Path(dir, name), true);
+  }
+
+  @Override
+  public InputStream open(String name) throws IOException {
+    try {
+      return fs.open(new Path(dir, name));
+    } catch (FileNotFoundException e) {
+      throw new ModelFileException(describe(name) + ": missing", e);
+    }
+  }
+
+  @Override
+  public String describe(String name) {
+    return new Path(dir, name).toString();
+  }
+}

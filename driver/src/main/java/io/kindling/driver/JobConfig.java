@@ -1,0 +1,408 @@
+package io.kindling.driver;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
+import io.kindling.data.BadRecordPolicy;
+import io.kindling.data.Normaliser;
+import io.kindling.kernels.NetworkSpec;
+import io.kindling.kernels.OptimizerSpec;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+
+/**
+ * A job's typed configuration, resolved from (weakest first) {@code kindling-defaults.conf}, the
+ * job file, {@code KINDLING_CONF_*} environment variables and {@code --set key=value}. Every key
+ * must exist in the defaults; an unknown key or a value of the wrong type fails at load, naming the
+ * key and where it came from.
+ */
+public final class JobConfig {
+  static final String DEFAULTS = "kindling/kindling-defaults.conf";
+  static final String ENV_PREFIX = "KINDLING_CONF_";
+  private static final String MODEL = "model";
+
+  private final Config config;
+  private final String source;
+
+  private JobConfig(Config config, String source) {
+    this.config = config;
+    this.source = source;
+  }
+
+  /**
+   * Loads a job.
+   *
+   * @param job a job file path, or the name of a job in {@code conf/jobs/} or in the job jar
+   * @param home the Kindling folder (holding {@code conf/}), or null inside spark-submit
+   */
+  public static JobConfig load(String job, Path home, Map<String, String> env, List<String> sets) {
+    Config defaults =
+        ConfigFactory.parseResources(
+            DEFAULTS, ConfigParseOptions.defaults().setAllowMissing(false));
+    Config jobConfig = jobFile(job, home);
+    Config envConfig = ConfigFactory.empty();
+    for (var e : env.entrySet()) {
+      if (e.getKey().startsWith(ENV_PREFIX)) {
+        String key = envKey(e.getKey().substring(ENV_PREFIX.length()));
+        envConfig =
+            parseAssignment(key, e.getValue(), "environment variable " + e.getKey())
+                .withFallback(envConfig);
+      }
+    }
+    Config setConfig = ConfigFactory.empty();
+    for (String s : sets) {
+      int eq = s.indexOf('=');
+      if (eq <= 0) {
+        throw new ConfigException("--set " + s + ": expected key=value");
+      }
+      setConfig =
+          parseAssignment(s.substring(0, eq).trim(), s.substring(eq + 1), "--set " + s)
+              .withFallback(setConfig);
+    }
+    Config user = setConfig.withFallback(envConfig).withFallback(jobConfig);
+    rejectUnknownKeys(user, defaults);
+    Config resolved;
+    try {
+      resolved = user.withFallback(defaults).resolve();
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new ConfigException(e.getMessage(), e);
+    }
+    JobConfig c = new JobConfig(resolved, jobConfig.origin().description());
+    c.validate();
+    return c;
+  }
+
+  /** {@code TRAIN_BATCH__SIZE} -> {@code train.batch-size}: one underscore is a dot, two a dash. */
+  static String envKey(String name) {
+    return name.toLowerCase(Locale.ROOT)
+        .replace("__", "\u0000")
+        .replace('_', '.')
+        .replace('\u0000', '-');
+  }
+
+  private static Config parseAssignment(String key, String value, String origin) {
+    try {
+      Config parsed =
+          ConfigFactory.parseString(
+              "v = " + value, ConfigParseOptions.defaults().setOriginDescription(origin));
+      return ConfigFactory.empty(origin).withValue(key, parsed.getValue("v"));
+    } catch (com.typesafe.config.ConfigException e) {
+      // Anything HOCON cannot parse is taken as a plain string: `--set job.name=my run`.
+      return ConfigFactory.empty(origin)
+          .withValue(key, ConfigValueFactory.fromAnyRef(value, origin));
+    }
+  }
+
+  private static Config jobFile(String job, Path home) {
+    ConfigParseOptions strict = ConfigParseOptions.defaults().setAllowMissing(false);
+    try {
+      File asFile = new File(job);
+      if (asFile.isFile()) {
+        return ConfigFactory.parseFile(asFile, strict);
+      }
+      if (home != null) {
+        Path named = home.resolve("conf/jobs").resolve(job + ".conf");
+        if (Files.isRegularFile(named)) {
+          return ConfigFactory.parseFile(named.toFile(), strict);
+        }
+      }
+      if (JobConfig.class.getClassLoader().getResource("kindling/jobs/" + job + ".conf") != null) {
+        return ConfigFactory.parseResources("kindling/jobs/" + job + ".conf", strict);
+      }
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new ConfigException(e.getMessage(), e);
+    }
+    throw new ConfigException(
+        "job '"
+            + job
+            + "' not found: give a .conf file or the name of a job in conf/jobs/ ("
+            + availableJobs(home)
+            + ")");
+  }
+
+  private static String availableJobs(Path home) {
+    Set<String> names = new TreeSet<>();
+    if (home != null) {
+      File[] files = home.resolve("conf/jobs").toFile().listFiles((d, n) -> n.endsWith(".conf"));
+      if (files != null) {
+        for (File f : files) {
+          names.add(f.getName().replace(".conf", ""));
+        }
+      }
+    }
+    return names.isEmpty() ? "none found" : "available: " + String.join(", ", names);
+  }
+
+  private static void rejectUnknownKeys(Config user, Config defaults) {
+    for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
+      String key = e.getKey();
+      if (key.equals(MODEL) || key.startsWith(MODEL + ".")) {
+        if (!List.of("model.input", "model.layers", "model.loss").contains(key)) {
+          throw unknown(key, e.getValue(), defaults);
+        }
+        continue;
+      }
+      if (!defaults.hasPath(key)) {
+        throw unknown(key, e.getValue(), defaults);
+      }
+    }
+  }
+
+  private static ConfigException unknown(String key, ConfigValue value, Config defaults) {
+    String suggestion = closest(key, defaults);
+    return new ConfigException(
+        describe(value)
+            + ": unknown key '"
+            + key
+            + "'"
+            + (suggestion == null ? "" : " (did you mean '" + suggestion + "'?)")
+            + "; conf/kindling-defaults.conf lists every key");
+  }
+
+  private static String describe(ConfigValue value) {
+    var origin = value.origin();
+    String where = origin.filename() != null ? origin.filename() : origin.description();
+    return origin.lineNumber() > 0 && origin.filename() != null
+        ? where + ":" + origin.lineNumber()
+        : where;
+  }
+
+  private static String closest(String key, Config defaults) {
+    String best = null;
+    int bestDistance = Integer.MAX_VALUE;
+    for (var e : defaults.entrySet()) {
+      int d = editDistance(key, e.getKey());
+      if (d < bestDistance) {
+        bestDistance = d;
+        best = e.getKey();
+      }
+    }
+    return bestDistance <= Math.max(2, key.length() / 4) ? best : null;
+  }
+
+  private static int editDistance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+
+  /** Reads every typed value once, so a wrong type fails at load rather than mid-run. */
+  private void validate() {
+    jobName();
+    seed();
+    master();
+    workers();
+    threadsPerWorker();
+    sparkUi();
+    data();
+    model();
+    optimizer();
+    train();
+    runDir();
+  }
+
+  private <T> T typed(String key, java.util.function.Function<String, T> getter) {
+    try {
+      return getter.apply(key);
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new ConfigException(e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(
+          describe(config.getValue(key)) + ": " + key + ": " + e.getMessage(), e);
+    }
+  }
+
+  public String source() {
+    return source;
+  }
+
+  public String jobName() {
+    return typed("job.name", config::getString);
+  }
+
+  public long seed() {
+    return typed("job.seed", config::getLong);
+  }
+
+  public String master() {
+    return typed("spark.master", config::getString);
+  }
+
+  public int workers() {
+    return nonNegative("spark.workers");
+  }
+
+  public int threadsPerWorker() {
+    return positive("spark.threads-per-worker");
+  }
+
+  public boolean sparkUi() {
+    return typed("spark.ui", config::getBoolean);
+  }
+
+  /** The data section. */
+  public record Data(
+      String format,
+      String path,
+      String trainImages,
+      String trainLabels,
+      String testImages,
+      String testLabels,
+      int classes,
+      double validationFraction,
+      Normaliser.Kind normalise,
+      boolean perFeature,
+      BadRecordPolicy badRecords,
+      int limit) {
+
+    /** A file of the data set: names that are already paths or URIs stay as they are. */
+    public String file(String name) {
+      return name.contains("/") ? name : path.replaceAll("/+$", "") + "/" + name;
+    }
+  }
+
+  public Data data() {
+    String format = typed("data.format", config::getString);
+    if (!format.equals("idx")) {
+      throw new ConfigException(
+          describe(config.getValue("data.format"))
+              + ": data.format '"
+              + format
+              + "' is not supported; use idx");
+    }
+    double fraction = typed("data.validation-fraction", config::getDouble);
+    if (fraction < 0 || fraction >= 1) {
+      throw new ConfigException(
+          describe(config.getValue("data.validation-fraction"))
+              + ": data.validation-fraction must be in [0, 1)");
+    }
+    return new Data(
+        format,
+        typed("data.path", config::getString),
+        typed("data.train-images", config::getString),
+        typed("data.train-labels", config::getString),
+        typed("data.test-images", config::getString),
+        typed("data.test-labels", config::getString),
+        positive("data.classes"),
+        fraction,
+        typed("data.normalise", k -> Normaliser.Kind.parse(config.getString(k))),
+        typed("data.per-feature", config::getBoolean),
+        typed("data.bad-records", k -> BadRecordPolicy.parse(config.getString(k))),
+        nonNegative("data.limit"));
+  }
+
+  public NetworkSpec model() {
+    if (config.getList("model.layers").isEmpty()) {
+      throw new ConfigException(
+          source + ": model.layers is empty: declare the network's layers in the job file");
+    }
+    String json = config.getConfig(MODEL).root().render(ConfigRenderOptions.concise());
+    try {
+      return NetworkSpec.fromJson(new ObjectMapper().readTree(json));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(
+          describe(config.getValue("model.layers")) + ": " + e.getMessage(), e);
+    } catch (java.io.IOException e) {
+      throw new ConfigException("model: " + e.getMessage(), e);
+    }
+  }
+
+  public OptimizerSpec optimizer() {
+    try {
+      return new OptimizerSpec(
+          typed("optimizer.kind", k -> OptimizerSpec.Kind.parse(config.getString(k))),
+          typed("optimizer.learning-rate", config::getDouble),
+          typed("optimizer.momentum", config::getDouble),
+          typed("optimizer.beta1", config::getDouble),
+          typed("optimizer.beta2", config::getDouble),
+          typed("optimizer.epsilon", config::getDouble),
+          typed("optimizer.l2", config::getDouble),
+          typed("optimizer.weight-decay", config::getDouble));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(
+          describe(config.getValue("optimizer")) + ": optimizer: " + e.getMessage(), e);
+    }
+  }
+
+  /** The train section. */
+  public record Train(
+      int epochs, int batchSize, String sync, int averagingFrequency, int aggregationDepth) {}
+
+  public Train train() {
+    String sync = typed("train.sync", config::getString);
+    if (!sync.equals("averaging")) {
+      throw new ConfigException(
+          describe(config.getValue("train.sync"))
+              + ": train.sync '"
+              + sync
+              + "' is not available; use averaging");
+    }
+    return new Train(
+        positive("train.epochs"),
+        positive("train.batch-size"),
+        sync,
+        positive("train.averaging-frequency"),
+        positive("train.aggregation-depth"));
+  }
+
+  public String runDir() {
+    return typed("output.run-dir", config::getString);
+  }
+
+  private int positive(String key) {
+    int v = typed(key, config::getInt);
+    if (v <= 0) {
+      throw new ConfigException(
+          describe(config.getValue(key)) + ": " + key + " must be positive, got " + v);
+    }
+    return v;
+  }
+
+  private int nonNegative(String key) {
+    int v = typed(key, config::getInt);
+    if (v < 0) {
+      throw new ConfigException(
+          describe(config.getValue(key)) + ": " + key + " must not be negative, got " + v);
+    }
+    return v;
+  }
+
+  /** A copy with {@code key} set: how command-line flags such as {@code --data} apply. */
+  public JobConfig with(String key, Object value) {
+    JobConfig c =
+        new JobConfig(
+            config.withValue(key, ConfigValueFactory.fromAnyRef(value, "command line")), source);
+    c.validate();
+    return c;
+  }
+
+  /** The resolved configuration as HOCON, with comments saying where each value came from. */
+  public String render() {
+    return config
+        .root()
+        .render(ConfigRenderOptions.defaults().setOriginComments(true).setJson(false));
+  }
+}

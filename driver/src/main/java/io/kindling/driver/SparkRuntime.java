@@ -1,0 +1,32 @@
+package io.kindling.driver;
+
+import org.apache.spark.SparkConf;
+import org.apache.spark.SparkContext;
+import org.apache.spark.api.java.JavaSparkContext;
+
+/**
+ * Starts Spark or joins the one spark-submit started. Inside spark-submit the master comes from
+ * Spark's own configuration; otherwise from {@code --master}, else the job's {@code spark.master}
+ * (embedded local Spark by default).
+ */
+final class SparkRuntime {
+  private SparkRuntime() {}
+
+  static JavaSparkContext start(String appName, String masterFlag, JobConfig config) {
+    SparkConf conf = new SparkConf(true);
+    if (masterFlag != null) {
+      conf.setMaster(masterFlag);
+    } else if (!conf.contains("spark.master")) {
+      conf.setMaster(config.master());
+    }
+    conf.setIfMissing("spark.app.name", appName);
+    conf.setIfMissing("spark.ui.enabled", Boolean.toString(config.sparkUi()));
+    conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+    return JavaSparkContext.fromSparkContext(SparkContext.getOrCreate(conf));
+  }
+
+  /** Training partitions: as configured, or one per task slot of the cluster. */
+  static int workers(JavaSparkContext spark, JobConfig config) {
+    return config.workers() > 0 ? config.workers() : spark.defaultParallelism();
+  }
+}

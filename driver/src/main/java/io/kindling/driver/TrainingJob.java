@@ -1,0 +1,195 @@
+package io.kindling.driver;
+
+import io.kindling.data.LabeledData;
+import io.kindling.data.PreparedData;
+import io.kindling.kernels.ConfusionMatrix;
+import io.kindling.kernels.ModelFile;
+import io.kindling.kernels.NetworkSpec;
+import io.kindling.sync.ParameterAveraging;
+import io.kindling.sync.SyncStrategy;
+import io.kindling.sync.TrainingPlan;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.storage.StorageLevel;
+import org.nd4j.shade.jackson.databind.node.ObjectNode;
+
+/** {@code kindling train}: data, training, final evaluation, model and run summary. */
+final class TrainingJob {
+  private final JobConfig config;
+  private final JavaSparkContext spark;
+  private final PrintStream out;
+
+  TrainingJob(JobConfig config, JavaSparkContext spark, PrintStream out) {
+    this.config = config;
+    this.spark = spark;
+    this.out = out;
+  }
+
+  /** Runs the job and returns the run folder. */
+  String run() throws IOException {
+    Configuration hadoop = spark.hadoopConfiguration();
+    String root =
+        config.runDir().isEmpty() ? RunStore.defaultRoot(config.jobName()) : config.runDir();
+    RunStore store = new RunStore(root, hadoop);
+    store.writeConfig(config.render());
+    JobConfig.Data dataConfig = config.data();
+    JobConfig.Train train = config.train();
+    NetworkSpec network = config.model();
+    int workers = SparkRuntime.workers(spark, config);
+
+    LabeledData trainFile = DataSets.train(dataConfig, hadoop);
+    LabeledData testFile = DataSets.test(dataConfig, hadoop);
+    requireMatchingShape(network, trainFile);
+    PreparedData data =
+        PreparedData.prepare(
+            spark,
+            trainFile,
+            testFile,
+            dataConfig.validationFraction(),
+            dataConfig.normalise(),
+            dataConfig.perFeature(),
+            workers,
+            config.seed(),
+            StorageLevel.MEMORY_ONLY());
+    TrainingPlan plan =
+        new TrainingPlan(
+            network,
+            config.optimizer(),
+            train.batchSize(),
+            config.threadsPerWorker(),
+            config.seed());
+    SyncStrategy sync = new ParameterAveraging(spark, plan, train.aggregationDepth());
+    out.printf(
+        Locale.ROOT,
+        "kindling: %s: %s (%,d parameters), %s, %d workers x %d thread(s), %s every %d steps%n",
+        config.jobName(),
+        network.describe(),
+        network.numParams(),
+        config.optimizer().kind().configName(),
+        workers,
+        config.threadsPerWorker(),
+        sync.name(),
+        train.averagingFrequency());
+    out.printf(
+        Locale.ROOT,
+        "kindling: data %s: %,d train / %,d validation / %,d test examples, normalised %s%n",
+        dataConfig.path(),
+        data.trainSize(),
+        data.validationSize(),
+        data.testSize(),
+        data.normaliser());
+    if (data.skipped().total() > 0) {
+      out.println("kindling: skipped bad records: " + data.skipped());
+    }
+
+    List<TrainingListener> listeners =
+        List.of(
+            new SparkStatus(spark, train.epochs()),
+            new ConsoleProgress(out),
+            new MetricsLog(store));
+    Trainer trainer =
+        new Trainer(
+            spark,
+            sync,
+            plan,
+            data,
+            workers,
+            train.epochs(),
+            train.averagingFrequency(),
+            dataConfig.classes(),
+            listeners,
+            out);
+    Trainer.Outcome outcome;
+    try {
+      outcome = trainer.train(sync.initialState());
+    } finally {
+      store.close();
+    }
+
+    spark.setJobGroup("kindling-evaluation", "final evaluation", false);
+    float[] parameters = Arrays.copyOf(outcome.state(), (int) network.numParams());
+    ConfusionMatrix test =
+        Evaluator.evaluate(spark, data.test(), network, parameters, dataConfig.classes());
+    ConfusionMatrix validation =
+        data.validation() == null
+            ? null
+            : Evaluator.evaluate(
+                spark, data.validation(), network, parameters, dataConfig.classes());
+    ConfusionMatrix trainScores =
+        Evaluator.evaluate(spark, data.train(), network, parameters, dataConfig.classes());
+
+    ObjectNode metadata = Json.object();
+    metadata.put("job", config.jobName());
+    metadata.put("epochs", outcome.epochsRun());
+    metadata.put("classes", dataConfig.classes());
+    metadata.put("test_accuracy", test.accuracy());
+    HadoopStore.writeAtomically(
+        new ModelFile(network, parameters, null, data.normaliser().toJson(), metadata),
+        store.modelDir(),
+        hadoop);
+
+    ObjectNode summary = Json.object();
+    summary.put("job", config.jobName());
+    summary.put("model", network.describe());
+    summary.put("parameters", network.numParams());
+    summary.put("workers", workers);
+    summary.put("threads_per_worker", config.threadsPerWorker());
+    summary.put("sync_mode", sync.name());
+    summary.put("averaging_frequency", train.averagingFrequency());
+    summary.put("batch_size", train.batchSize());
+    summary.put("epochs", outcome.epochsRun());
+    summary.put("diverged", outcome.diverged());
+    summary.put("train_seconds", outcome.trainSeconds());
+    summary.put("compute_seconds", outcome.computeSeconds());
+    summary.put("sync_seconds", outcome.syncSeconds());
+    summary.put("examples_per_second", outcome.examples() / outcome.trainSeconds());
+    summary.put("test_accuracy", test.accuracy());
+    summary.put("test_macro_f1", test.macroF1());
+    summary.put("test_weighted_f1", test.weightedF1());
+    summary.put("test_top3_accuracy", test.topKAccuracy());
+    summary.put("test_log_loss", test.logLoss());
+    if (validation != null) {
+      summary.put("validation_accuracy", validation.accuracy());
+      summary.put("validation_macro_f1", validation.macroF1());
+    }
+    summary.put("train_accuracy", trainScores.accuracy());
+    ObjectNode skipped = summary.putObject("skipped_records");
+    data.skipped().counts().forEach(skipped::put);
+    summary.set("test_confusion_matrix", Reports.confusionJson(test));
+    summary.put("run_dir", store.root());
+    store.writeSummary(Json.pretty(summary));
+    data.release();
+
+    out.println();
+    out.print(Reports.metricsTable(test, "test"));
+    out.printf(
+        Locale.ROOT,
+        "kindling: test accuracy %.4f, macro F1 %.4f after %d epochs in %s; run folder %s%n",
+        test.accuracy(),
+        test.macroF1(),
+        outcome.epochsRun(),
+        ConsoleProgress.duration(outcome.trainSeconds()),
+        store.root());
+    return store.root();
+  }
+
+  private static void requireMatchingShape(NetworkSpec network, LabeledData data) {
+    if (network.inputSize() != data.width()) {
+      throw new io.kindling.data.DataException(
+          data.source()
+              + ": examples have "
+              + data.width()
+              + " values (shape "
+              + Arrays.toString(data.shape())
+              + ") but the model's input "
+              + Arrays.toString(network.inputShape())
+              + " takes "
+              + network.inputSize());
+    }
+  }
+}

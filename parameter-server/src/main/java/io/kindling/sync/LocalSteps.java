@@ -1,0 +1,61 @@
+package io.kindling.sync;
+
+import io.kindling.kernels.ExampleBlock;
+import io.kindling.kernels.LocalTrainer;
+import java.util.Random;
+
+/**
+ * The executor side of a round: k minibatch steps over a partition's block, in an order that
+ * depends only on the seed, the epoch and the partition, so any retry repeats them exactly.
+ */
+final class LocalSteps {
+  private LocalSteps() {}
+
+  static Contribution run(
+      TrainingPlan plan, Round round, int partition, ExampleBlock block, float[] start) {
+    long began = System.nanoTime();
+    LocalTrainer trainer = TrainerPool.borrow(plan);
+    try {
+      trainer.importState(start);
+      int[] order = epochOrder(block.size(), plan.seed(), round.epoch(), partition);
+      Contribution c = new Contribution(new float[start.length]);
+      int steps = plan.stepsPerEpoch(block.size());
+      for (int s = round.firstStep(); s < round.firstStep() + round.steps() && s < steps; s++) {
+        int from = s * plan.batchSize();
+        int count = Math.min(plan.batchSize(), block.size() - from);
+        c.lossSum +=
+            trainer.step(
+                block,
+                order,
+                from,
+                count,
+                (int) (round.iteration() + s - round.firstStep()),
+                round.epoch());
+        c.batches++;
+        c.examples += count;
+      }
+      trainer.exportState(c.state);
+      c.workers = 1;
+      c.computeSeconds = (System.nanoTime() - began) / 1e9;
+      return c;
+    } finally {
+      TrainerPool.release(plan, trainer);
+    }
+  }
+
+  /** The seeded permutation of a partition's rows for one epoch. */
+  static int[] epochOrder(int n, long seed, int epoch, int partition) {
+    int[] p = new int[n];
+    for (int i = 0; i < n; i++) {
+      p[i] = i;
+    }
+    Random r = new Random(seed * 0x9E3779B97F4A7C15L + epoch * 1_000_003L + partition);
+    for (int i = n - 1; i > 0; i--) {
+      int j = r.nextInt(i + 1);
+      int t = p[i];
+      p[i] = p[j];
+      p[j] = t;
+    }
+    return p;
+  }
+}

@@ -1,0 +1,29 @@
+package io.kindling.sync;
+
+import io.kindling.kernels.NetworkSpec;
+import io.kindling.kernels.OptimizerSpec;
+import java.io.Serializable;
+
+/**
+ * What every worker needs to train: the network, the optimizer, the batch size, its BLAS threads
+ * and the seed from which every shuffle derives.
+ */
+public record TrainingPlan(
+    NetworkSpec network, OptimizerSpec optimizer, int batchSize, int threadsPerWorker, long seed)
+    implements Serializable {
+
+  public TrainingPlan {
+    if (batchSize <= 0) {
+      throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+    }
+    if (threadsPerWorker <= 0) {
+      throw new IllegalArgumentException(
+          "threads per worker must be positive, got " + threadsPerWorker);
+    }
+  }
+
+  /** Minibatch steps in one pass over a partition of the given size. */
+  public int stepsPerEpoch(int partitionSize) {
+    return (partitionSize + batchSize - 1) / batchSize;
+  }
+}
