@@ -58,7 +58,7 @@ final class EvaluateCommand implements Callable<Integer> {
       ConfusionMatrix cm =
           Evaluator.evaluate(
               spark, blocks, saved.file().spec(), saved.file().parameters(), data.classes());
-      System.out.print(
+      kindling.out.print(
           json ? Json.pretty(Reports.evaluationJson(cm)) + "\n" : Reports.metricsTable(cm, split));
     } finally {
       spark.stop();

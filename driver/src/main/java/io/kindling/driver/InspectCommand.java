@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
 
 @Command(
     name = "inspect",
@@ -17,6 +18,8 @@ import picocli.CommandLine.Parameters;
     description =
         "Print a saved model's layers, shapes, parameter counts, preprocessing and metadata. Needs no Spark.")
 final class InspectCommand implements Callable<Integer> {
+  @ParentCommand Kindling kindling;
+
   @Parameters(
       index = "0",
       paramLabel = "MODEL",
@@ -26,7 +29,7 @@ final class InspectCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ModelFile file = HadoopStore.read(model, new Configuration());
-    System.out.print(describe(model, file));
+    kindling.out.print(describe(model, file));
     return 0;
   }
 

@@ -44,9 +44,12 @@ public final class Kindling implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /** Where commands print results and progress. */
+  PrintStream out = System.out;
+
   @Override
   public Integer call() {
-    spec.commandLine().usage(System.out);
+    spec.commandLine().usage(out);
     return 0;
   }
 
@@ -57,6 +60,7 @@ public final class Kindling implements Callable<Integer> {
   /** Runs a command line and returns the exit status (for tests and embedding). */
   public static int run(String[] args, PrintStream out, PrintStream err) {
     Kindling root = new Kindling();
+    root.out = out;
     CommandLine cli = new CommandLine(root);
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(err, true));

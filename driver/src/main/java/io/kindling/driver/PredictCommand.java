@@ -97,7 +97,7 @@ final class PredictCommand implements Callable<Integer> {
       } else {
         writer.parquet(output);
       }
-      System.out.printf(
+      kindling.out.printf(
           "kindling: wrote %,d predictions from %s to %s (%s)%n",
           examples.size(), model, output, format);
     } finally {

@@ -32,7 +32,7 @@ final class TrainCommand implements Callable<Integer> {
     if (runDir != null) {
       config = config.with("output.run-dir", runDir);
     }
-    PrintStream out = System.out;
+    PrintStream out = kindling.out;
     JavaSparkContext spark =
         SparkRuntime.start("kindling train " + config.jobName(), job.master, config);
     try {

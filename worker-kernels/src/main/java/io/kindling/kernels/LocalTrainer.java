@@ -34,9 +34,10 @@ public final class LocalTrainer {
     var config = optimizer.updater();
     long stateSize = config.stateSize(network.numParams());
     INDArray params = network.params();
-    // ND4J's updaters need a non-empty view even when they keep no state (plain SGD).
     this.optimizerState = Nd4j.create(params.dataType(), Math.max(1, stateSize));
-    this.updater = config.instantiate(optimizerState.reshape(1, optimizerState.length()), true);
+    // Stateless rules (plain SGD) refuse a view; the others keep theirs in the flat buffer.
+    this.updater =
+        config.instantiate(stateSize == 0 ? null : optimizerState.reshape(1, stateSize), true);
     int width = network.spec().inputSize();
     this.input = Nd4j.create(params.dataType(), batchSize, width);
     this.targets = Nd4j.create(params.dataType(), batchSize, classes);

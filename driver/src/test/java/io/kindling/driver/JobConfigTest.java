@@ -1,0 +1,105 @@
+package io.kindling.driver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.kindling.kernels.OptimizerSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JobConfigTest {
+  static final Path HOME = Path.of(System.getProperty("kindling.home", ".."));
+
+  @TempDir Path dir;
+
+  private Path job(String text) throws IOException {
+    Path p = dir.resolve("job.conf");
+    Files.writeString(p, text);
+    return p;
+  }
+
+  @Test
+  void defaultJobLoadsWithItsModel() {
+    JobConfig c = JobConfig.load("fashion-mnist-mlp", HOME, Map.of(), List.of());
+    assertThat(c.jobName()).isEqualTo("fashion-mnist-mlp");
+    assertThat(c.workers()).isEqualTo(2);
+    assertThat(c.model().describe()).isEqualTo("dense 784-256-128-10");
+    assertThat(c.optimizer().kind()).isEqualTo(OptimizerSpec.Kind.ADAM);
+    assertThat(c.train().averagingFrequency()).isEqualTo(10);
+  }
+
+  @Test
+  void setBeatsEnvironmentBeatsJobFile() throws IOException {
+    Path p =
+        job(
+            "job.name = from-file\ntrain.epochs = 3\ntrain.batch-size = 64\nmodel.layers = [{type = dense, units = 10}]\n");
+    JobConfig c =
+        JobConfig.load(
+            p.toString(),
+            HOME,
+            Map.of("KINDLING_CONF_TRAIN_EPOCHS", "4", "KINDLING_CONF_TRAIN_BATCH__SIZE", "32"),
+            List.of("train.epochs=5", "job.name=my run"));
+    assertThat(c.train().epochs()).isEqualTo(5);
+    assertThat(c.train().batchSize()).isEqualTo(32);
+    assertThat(c.jobName()).isEqualTo("my run");
+  }
+
+  @Test
+  void unknownKeyNamesTheKeyTheFileAndTheLine() throws IOException {
+    Path p = job("job.name = x\n\ntrain {\n  epoch = 3\n}\n");
+    assertThatThrownBy(() -> JobConfig.load(p.toString(), HOME, Map.of(), List.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(p + ":4")
+        .hasMessageContaining("unknown key 'train.epoch'")
+        .hasMessageContaining("did you mean 'train.epochs'");
+  }
+
+  @Test
+  void unknownKeyFromSetNamesTheFlag() {
+    assertThatThrownBy(
+            () ->
+                JobConfig.load("fashion-mnist-mlp", HOME, Map.of(), List.of("optimiser.kind=sgd")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("--set optimiser.kind=sgd")
+        .hasMessageContaining("unknown key 'optimiser.kind'");
+  }
+
+  @Test
+  void wrongTypeNamesTheKeyAndTheFile() throws IOException {
+    Path p = job("model.layers = [{type = dense, units = 10}]\ntrain.epochs = many\n");
+    assertThatThrownBy(() -> JobConfig.load(p.toString(), HOME, Map.of(), List.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("job.conf: 2")
+        .hasMessageContaining("train.epochs");
+  }
+
+  @Test
+  void badLayerIsReportedWithItsIndex() throws IOException {
+    Path p =
+        job(
+            "model.layers = [{type = dense, units = 10}, {type = dense, units = 3, activation = rleu}]\n");
+    assertThatThrownBy(() -> JobConfig.load(p.toString(), HOME, Map.of(), List.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("model.layers[1]")
+        .hasMessageContaining("unknown activation 'rleu'");
+  }
+
+  @Test
+  void missingJobListsTheAvailableOnes() {
+    assertThatThrownBy(() -> JobConfig.load("no-such-job", HOME, Map.of(), List.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("job 'no-such-job' not found")
+        .hasMessageContaining("fashion-mnist-mlp");
+  }
+
+  @Test
+  void environmentKeysMapUnderscoresToDotsAndDashes() {
+    assertThat(JobConfig.envKey("TRAIN_AVERAGING__FREQUENCY"))
+        .isEqualTo("train.averaging-frequency");
+  }
+}
