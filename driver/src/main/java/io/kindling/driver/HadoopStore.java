@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.ChecksumException;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -30,14 +31,29 @@ final class HadoopStore implements ModelFile.Store {
     return new HadoopStore(p.getFileSystem(hadoop), p);
   }
 
+  /** Fills a folder through a Hadoop store; the unit of atomic writing. */
+  @FunctionalInterface
+  interface FolderWriter {
+    void write(FileSystem fs, Path folder) throws IOException;
+  }
+
   /** Writes a model into {@code dir}, replacing what was there only once it is complete. */
   static void writeAtomically(ModelFile model, String dir, Configuration hadoop)
+      throws IOException {
+    writeAtomically(dir, hadoop, (fs, folder) -> model.write(new HadoopStore(fs, folder)));
+  }
+
+  /**
+   * Writes a folder into a hidden temporary sibling, then renames it to {@code dir}: readers see
+   * the old folder or the complete new one, never a half-written one.
+   */
+  static void writeAtomically(String dir, Configuration hadoop, FolderWriter writer)
       throws IOException {
     Path target = new Path(dir);
     FileSystem fs = target.getFileSystem(hadoop);
     Path temp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
     try {
-      model.write(new HadoopStore(fs, temp));
+      writer.write(fs, temp);
       if (fs.exists(target) && !fs.delete(target, true)) {
         throw new IOException("cannot replace " + target);
       }
@@ -51,12 +67,21 @@ final class HadoopStore implements ModelFile.Store {
     }
   }
 
+  /** A store for a folder on an already-open file system. */
+  static HadoopStore on(FileSystem fs, Path folder) {
+    return new HadoopStore(fs, folder);
+  }
+
   static ModelFile read(String dir, Configuration hadoop) throws IOException {
     HadoopStore store = at(dir, hadoop);
     if (!store.fs.exists(store.dir)) {
       throw new ModelFileException(dir + ": no such model folder");
     }
-    return ModelFile.read(store);
+    try {
+      return ModelFile.read(store);
+    } catch (ChecksumException e) {
+      throw new ModelFileException(dir + ": corrupt (" + e.getMessage() + ")", e);
+    }
   }
 
   @Override

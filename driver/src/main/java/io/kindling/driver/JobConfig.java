@@ -221,6 +221,8 @@ public final class JobConfig {
     model();
     optimizer();
     train();
+    checkpoint();
+    earlyStopping();
     runDir();
   }
 
@@ -349,7 +351,33 @@ public final class JobConfig {
 
   /** The train section. */
   public record Train(
-      int epochs, int batchSize, String sync, int averagingFrequency, int aggregationDepth) {}
+      int epochs,
+      int batchSize,
+      String sync,
+      int averagingFrequency,
+      int aggregationDepth,
+      double maxLossRatio) {}
+
+  /** The checkpoint section. */
+  public record Checkpoint(int everyRounds, int everyEpochs, int keep, String dir) {}
+
+  public Checkpoint checkpoint() {
+    return new Checkpoint(
+        nonNegative("checkpoint.every-rounds"),
+        nonNegative("checkpoint.every-epochs"),
+        positive("checkpoint.keep"),
+        typed("checkpoint.dir", config::getString));
+  }
+
+  /** The early-stopping section. */
+  public record EarlyStop(int patience, EarlyStopping.Metric metric, double minDelta) {}
+
+  public EarlyStop earlyStopping() {
+    return new EarlyStop(
+        nonNegative("early-stopping.patience"),
+        typed("early-stopping.metric", k -> EarlyStopping.Metric.parse(config.getString(k))),
+        typed("early-stopping.min-delta", config::getDouble));
+  }
 
   public Train train() {
     String sync = typed("train.sync", config::getString);
@@ -365,7 +393,8 @@ public final class JobConfig {
         positive("train.batch-size"),
         sync,
         positive("train.averaging-frequency"),
-        positive("train.aggregation-depth"));
+        positive("train.aggregation-depth"),
+        typed("train.max-loss-ratio", config::getDouble));
   }
 
   public String runDir() {

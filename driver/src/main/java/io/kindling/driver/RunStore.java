@@ -1,10 +1,14 @@
 package io.kindling.driver;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
@@ -58,6 +62,35 @@ final class RunStore {
 
   void writeSummary(String json) throws IOException {
     write(SUMMARY, json + "\n");
+  }
+
+  /** Whether the run completed: its summary is written last. */
+  boolean finished() throws IOException {
+    return fs.exists(new Path(root, SUMMARY));
+  }
+
+  /**
+   * Keeps the metrics of the first {@code epochs} epochs and continues the file after them: what a
+   * resumed run needs, since the interrupted one may have logged epochs past its checkpoint.
+   */
+  void keepMetrics(int epochs) throws IOException {
+    Path file = new Path(root, METRICS);
+    List<String> kept = new ArrayList<>();
+    if (fs.exists(file)) {
+      try (var in =
+          new BufferedReader(new InputStreamReader(fs.open(file), StandardCharsets.UTF_8))) {
+        for (String line = in.readLine();
+            line != null && kept.size() < epochs;
+            line = in.readLine()) {
+          kept.add(line);
+        }
+      }
+    }
+    metrics = fs.create(file, true);
+    for (String line : kept) {
+      metrics.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+    metrics.hflush();
   }
 
   /** Appends one JSON line and flushes it, so a crashed run still leaves its history. */

@@ -22,6 +22,9 @@ final class SparkRuntime {
     conf.setIfMissing("spark.app.name", appName);
     conf.setIfMissing("spark.ui.enabled", Boolean.toString(config.sparkUi()));
     conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+    // A worker's result is the whole state vector: return it with the task instead of through
+    // the block manager (the limit stays below spark.rpc.message.maxSize's default of 128m).
+    conf.setIfMissing("spark.task.maxDirectResultSize", "96m");
     return JavaSparkContext.fromSparkContext(SparkContext.getOrCreate(conf));
   }
 

@@ -26,6 +26,12 @@ final class TrainCommand implements Callable<Integer> {
       description = "Run folder (any Hadoop path); default runs/<job>-<timestamp>.")
   String runDir;
 
+  @Option(
+      names = "--resume",
+      description =
+          "Continue the run in --run-dir from its newest readable checkpoint (start it if there is none; do nothing if it has finished).")
+  boolean resume;
+
   @Override
   public Integer call() throws Exception {
     JobConfig config = job.load(kindling.home, System.getenv());
@@ -36,7 +42,7 @@ final class TrainCommand implements Callable<Integer> {
     JavaSparkContext spark =
         SparkRuntime.start("kindling train " + config.jobName(), job.master, config);
     try {
-      new TrainingJob(config, spark, out).run();
+      new TrainingJob(config, spark, out, resume).run();
     } finally {
       spark.stop();
     }

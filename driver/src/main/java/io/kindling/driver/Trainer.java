@@ -2,29 +2,35 @@ package io.kindling.driver;
 
 import io.kindling.data.PreparedData;
 import io.kindling.kernels.ConfusionMatrix;
-import io.kindling.kernels.NetworkSpec;
 import io.kindling.sync.Round;
 import io.kindling.sync.RoundResult;
 import io.kindling.sync.SyncStrategy;
 import io.kindling.sync.TrainingPlan;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.nd4j.shade.jackson.databind.node.ObjectNode;
 
 /**
  * The training loop over epochs and rounds. Each round is one call to the {@link SyncStrategy};
- * everything else that happens around rounds (progress, metrics, Spark UI) is a listener.
+ * what happens around rounds is delegated: listeners report, a {@link Trigger} decides when to
+ * checkpoint, {@link EarlyStopping} and the {@link DivergenceGuard} decide when to stop.
  */
 final class Trainer {
   private final JavaSparkContext spark;
   private final SyncStrategy sync;
   private final TrainingPlan plan;
   private final PreparedData data;
+  private final int workers;
   private final int epochs;
   private final int averagingFrequency;
   private final int stepsPerEpoch;
   private final int classes;
   private final List<TrainingListener> listeners;
+  private final CheckpointStore checkpoints;
+  private final Trigger checkpointWhen;
   private final PrintStream console;
 
   Trainer(
@@ -33,20 +39,24 @@ final class Trainer {
       TrainingPlan plan,
       PreparedData data,
       int workers,
-      int epochs,
-      int averagingFrequency,
+      JobConfig.Train train,
       int classes,
       List<TrainingListener> listeners,
+      CheckpointStore checkpoints,
+      Trigger checkpointWhen,
       PrintStream console) {
     this.spark = spark;
     this.sync = sync;
     this.plan = plan;
     this.data = data;
-    this.epochs = epochs;
-    this.averagingFrequency = averagingFrequency;
+    this.workers = workers;
+    this.epochs = train.epochs();
+    this.averagingFrequency = train.averagingFrequency();
     this.stepsPerEpoch = plan.stepsPerEpoch(data.largestPartition(workers));
     this.classes = classes;
     this.listeners = listeners;
+    this.checkpoints = checkpoints;
+    this.checkpointWhen = checkpointWhen;
     this.console = console;
   }
 
@@ -54,86 +64,111 @@ final class Trainer {
     return (stepsPerEpoch + averagingFrequency - 1) / averagingFrequency;
   }
 
-  /** What training produced. */
-  record Outcome(
-      float[] state,
-      int epochsRun,
-      double trainSeconds,
-      double computeSeconds,
-      double syncSeconds,
-      long examples,
-      boolean diverged) {}
+  /**
+   * What training produced.
+   *
+   * @param state the parameters and optimizer state to keep (the best epoch's, when early stopping
+   *     restored them)
+   * @param stopReason why training ended before its last epoch, or null
+   */
+  record Outcome(float[] state, Position position, String stopReason) {}
 
-  Outcome train(float[] initialState) {
-    float[] state = initialState;
-    long started = System.nanoTime();
-    double compute = 0;
-    double synchronisation = 0;
-    long examples = 0;
-    long iteration = 0;
-    int epochsRun = 0;
-    for (int epoch = 0; epoch < epochs; epoch++) {
-      long epochStarted = System.nanoTime();
-      double epochCompute = 0;
-      double epochSync = 0;
-      double lossSum = 0;
-      long epochExamples = 0;
-      int rounds = roundsPerEpoch();
-      for (int r = 0; r < rounds; r++) {
-        int first = r * averagingFrequency;
+  Outcome train(float[] startState, Position position, EarlyStopping early, DivergenceGuard guard) {
+    float[] state = startState;
+    int rounds = roundsPerEpoch();
+    while (position.epoch < epochs) {
+      while (position.nextRound < rounds) {
+        int first = position.nextRound * averagingFrequency;
         Round round =
             new Round(
-                epoch, r, first, Math.min(averagingFrequency, stepsPerEpoch - first), iteration);
+                position.epoch,
+                position.nextRound,
+                first,
+                Math.min(averagingFrequency, stepsPerEpoch - first),
+                position.iteration);
         listeners.forEach(l -> l.onRoundStart(round));
         RoundResult result = sync.run(data.train(), round, state);
-        if (!Double.isFinite(result.loss())) {
-          // Divergence guard: keep the last good parameters and stop, saying so.
-          console.printf(
-              "training diverged in %s (loss %s): stopping and keeping the parameters from before that round%n",
-              round, result.loss());
-          return new Outcome(
-              state, epochsRun, seconds(started), compute, synchronisation, examples, true);
+        String divergence = guard.check(result.loss());
+        if (divergence != null) {
+          String reason =
+              "training diverged in "
+                  + round
+                  + " ("
+                  + divergence
+                  + "); kept the parameters from before that round";
+          console.println("kindling: " + reason);
+          return new Outcome(state, position, reason);
         }
         state = result.state();
-        iteration += round.steps();
-        lossSum += result.loss();
-        epochExamples += result.examples();
-        epochCompute += result.computeSeconds();
-        epochSync += result.syncSeconds();
+        position.addRound(
+            round.steps(),
+            result.loss(),
+            result.examples(),
+            result.roundSeconds(),
+            result.computeSeconds(),
+            result.syncSeconds());
         listeners.forEach(l -> l.onRoundEnd(round, result));
+        checkpointIf(
+            new Trigger.Progress(position.epochsCompleted, position.roundsCompleted, false),
+            state,
+            position,
+            early,
+            guard);
       }
-      compute += epochCompute;
-      synchronisation += epochSync;
-      examples += epochExamples;
-      epochsRun++;
-      double epochSeconds = seconds(epochStarted);
       ConfusionMatrix validation =
           data.validation() == null
               ? null
-              : Evaluator.evaluate(spark, data.validation(), network(), state, classes);
+              : Evaluator.evaluate(spark, data.validation(), plan.network(), state, classes);
       EpochReport report =
           new EpochReport(
-              epoch + 1,
+              position.epoch + 1,
               epochs,
-              rounds,
-              lossSum / rounds,
-              epochExamples,
-              epochSeconds,
-              epochCompute,
-              epochSync,
+              position.epochRounds,
+              position.epochLossSum / Math.max(1, position.epochRounds),
+              position.epochExamples,
+              position.epochSeconds,
+              position.epochComputeSeconds,
+              position.epochSyncSeconds,
               validation,
-              seconds(started));
+              position.trainSeconds);
       listeners.forEach(l -> l.onEpoch(report));
+      boolean stop = early.update(position.epoch + 1, validation, state);
+      position.finishEpoch();
+      position.startEpoch();
+      checkpointIf(
+          new Trigger.Progress(position.epochsCompleted, position.roundsCompleted, true),
+          state,
+          position,
+          early,
+          guard);
+      if (stop) {
+        String reason = "early stopping: " + early.describe();
+        console.println("kindling: " + reason);
+        return new Outcome(early.bestState(), position, reason);
+      }
     }
-    return new Outcome(
-        state, epochsRun, seconds(started), compute, synchronisation, examples, false);
+    return new Outcome(state, position, null);
   }
 
-  private NetworkSpec network() {
-    return plan.network();
-  }
-
-  private static double seconds(long since) {
-    return (System.nanoTime() - since) / 1e9;
+  private void checkpointIf(
+      Trigger.Progress progress,
+      float[] state,
+      Position position,
+      EarlyStopping early,
+      DivergenceGuard guard) {
+    if (checkpoints == null || !checkpointWhen.fires(progress)) {
+      return;
+    }
+    ObjectNode meta = Json.object();
+    meta.set("position", position.toJson());
+    meta.set("early_stopping", early.toJson());
+    meta.put("lowest_round_loss", guard.lowest());
+    meta.put("workers", workers);
+    meta.put("seed", plan.seed());
+    try {
+      checkpoints.save(plan.network(), state, meta, early.bestState(), position.roundsCompleted);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write a checkpoint: " + e.getMessage(), e);
+    }
   }
 }

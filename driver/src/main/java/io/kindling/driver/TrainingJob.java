@@ -1,5 +1,6 @@
 package io.kindling.driver;
 
+import io.kindling.data.DataException;
 import io.kindling.data.LabeledData;
 import io.kindling.data.PreparedData;
 import io.kindling.kernels.ConfusionMatrix;
@@ -13,38 +14,68 @@ import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.storage.StorageLevel;
 import org.nd4j.shade.jackson.databind.node.ObjectNode;
 
-/** {@code kindling train}: data, training, final evaluation, model and run summary. */
+/** {@code kindling train}: data, training (or its continuation), evaluation, model and summary. */
 final class TrainingJob {
   private final JobConfig config;
   private final JavaSparkContext spark;
   private final PrintStream out;
+  private final boolean resume;
 
-  TrainingJob(JobConfig config, JavaSparkContext spark, PrintStream out) {
+  TrainingJob(JobConfig config, JavaSparkContext spark, PrintStream out, boolean resume) {
     this.config = config;
     this.spark = spark;
     this.out = out;
+    this.resume = resume;
   }
 
   /** Runs the job and returns the run folder. */
   String run() throws IOException {
     Configuration hadoop = spark.hadoopConfiguration();
+    if (resume && config.runDir().isEmpty()) {
+      throw new ConfigException(
+          "--resume needs --run-dir (or output.run-dir) naming the run to continue");
+    }
     String root =
         config.runDir().isEmpty() ? RunStore.defaultRoot(config.jobName()) : config.runDir();
     RunStore store = new RunStore(root, hadoop);
-    store.writeConfig(config.render());
+    if (resume && store.finished()) {
+      out.println(
+          "kindling: run "
+              + store.root()
+              + " has already finished (summary.json exists); nothing to do");
+      return store.root();
+    }
     JobConfig.Data dataConfig = config.data();
     JobConfig.Train train = config.train();
     NetworkSpec network = config.model();
     int workers = SparkRuntime.workers(spark, config);
+    JobConfig.Checkpoint checkpointConfig = config.checkpoint();
+    CheckpointStore checkpoints =
+        new CheckpointStore(
+            checkpointConfig.dir().isEmpty()
+                ? new Path(store.root(), "checkpoints").toString()
+                : checkpointConfig.dir(),
+            hadoop,
+            checkpointConfig.keep());
 
     LabeledData trainFile = DataSets.train(dataConfig, hadoop);
     LabeledData testFile = DataSets.test(dataConfig, hadoop);
     requireMatchingShape(network, trainFile);
+    TrainingPlan plan =
+        new TrainingPlan(
+            network,
+            config.optimizer(),
+            train.batchSize(),
+            config.threadsPerWorker(),
+            config.seed());
+    MemoryPlan.check(spark.getConf(), plan, trainFile.size() * (long) trainFile.width(), workers);
     PreparedData data =
         PreparedData.prepare(
             spark,
@@ -56,14 +87,48 @@ final class TrainingJob {
             workers,
             config.seed(),
             StorageLevel.MEMORY_ONLY());
-    TrainingPlan plan =
-        new TrainingPlan(
-            network,
-            config.optimizer(),
-            train.batchSize(),
-            config.threadsPerWorker(),
-            config.seed());
     SyncStrategy sync = new ParameterAveraging(spark, plan, train.aggregationDepth());
+
+    JobConfig.EarlyStop earlyConfig = config.earlyStopping();
+    EarlyStopping early =
+        new EarlyStopping(earlyConfig.metric(), earlyConfig.patience(), earlyConfig.minDelta());
+    DivergenceGuard guard = new DivergenceGuard(train.maxLossRatio());
+    Position position = new Position();
+    float[] state = sync.initialState();
+    Optional<CheckpointStore.Checkpoint> checkpoint =
+        resume ? checkpoints.newestValid(network, out) : Optional.empty();
+    if (checkpoint.isPresent()) {
+      CheckpointStore.Checkpoint c = checkpoint.get();
+      int savedWorkers = c.position().path("workers").asInt();
+      if (savedWorkers != workers) {
+        throw new ConfigException(
+            c.location()
+                + " was written with "
+                + savedWorkers
+                + " workers; resume with --set spark.workers="
+                + savedWorkers);
+      }
+      if (c.state().length != state.length) {
+        throw new ConfigException(
+            c.location()
+                + " holds a different optimizer state; resume with the optimizer it was written with");
+      }
+      state = c.state();
+      position = Position.fromJson(c.position().path("position"));
+      early.restore(c.position().path("early_stopping"), c.bestState());
+      guard.restore(c.position().path("lowest_round_loss").asDouble(Double.POSITIVE_INFINITY));
+      store.keepMetrics(position.epochsCompleted);
+      out.printf(
+          Locale.ROOT,
+          "kindling: resuming from %s (epoch %d, round %d)%n",
+          c.location(),
+          position.epoch + 1,
+          position.nextRound + 1);
+    } else if (resume) {
+      out.println("kindling: no checkpoint in " + store.root() + "; starting from the beginning");
+    }
+    store.writeConfig(config.render());
+
     out.printf(
         Locale.ROOT,
         "kindling: %s: %s (%,d parameters), %s, %d workers x %d thread(s), %s every %d steps%n",
@@ -92,6 +157,9 @@ final class TrainingJob {
             new SparkStatus(spark, train.epochs()),
             new ConsoleProgress(out),
             new MetricsLog(store));
+    Trigger checkpointWhen =
+        Trigger.everyRounds(checkpointConfig.everyRounds())
+            .or(Trigger.everyEpochs(checkpointConfig.everyEpochs()));
     Trainer trainer =
         new Trainer(
             spark,
@@ -99,14 +167,15 @@ final class TrainingJob {
             plan,
             data,
             workers,
-            train.epochs(),
-            train.averagingFrequency(),
+            train,
             dataConfig.classes(),
             listeners,
+            checkpoints,
+            checkpointWhen,
             out);
     Trainer.Outcome outcome;
     try {
-      outcome = trainer.train(sync.initialState());
+      outcome = trainer.train(state, position, early, guard);
     } finally {
       store.close();
     }
@@ -122,10 +191,11 @@ final class TrainingJob {
                 spark, data.validation(), network, parameters, dataConfig.classes());
     ConfusionMatrix trainScores =
         Evaluator.evaluate(spark, data.train(), network, parameters, dataConfig.classes());
+    Position done = outcome.position();
 
     ObjectNode metadata = Json.object();
     metadata.put("job", config.jobName());
-    metadata.put("epochs", outcome.epochsRun());
+    metadata.put("epochs", done.epochsCompleted);
     metadata.put("classes", dataConfig.classes());
     metadata.put("test_accuracy", test.accuracy());
     HadoopStore.writeAtomically(
@@ -142,12 +212,13 @@ final class TrainingJob {
     summary.put("sync_mode", sync.name());
     summary.put("averaging_frequency", train.averagingFrequency());
     summary.put("batch_size", train.batchSize());
-    summary.put("epochs", outcome.epochsRun());
-    summary.put("diverged", outcome.diverged());
-    summary.put("train_seconds", outcome.trainSeconds());
-    summary.put("compute_seconds", outcome.computeSeconds());
-    summary.put("sync_seconds", outcome.syncSeconds());
-    summary.put("examples_per_second", outcome.examples() / outcome.trainSeconds());
+    summary.put("epochs", done.epochsCompleted);
+    summary.put("rounds", done.roundsCompleted);
+    summary.put("stopped_early", outcome.stopReason());
+    summary.put("train_seconds", done.trainSeconds);
+    summary.put("compute_seconds", done.computeSeconds);
+    summary.put("sync_seconds", done.syncSeconds);
+    summary.put("examples_per_second", done.examples / done.trainSeconds);
     summary.put("test_accuracy", test.accuracy());
     summary.put("test_macro_f1", test.macroF1());
     summary.put("test_weighted_f1", test.weightedF1());
@@ -172,15 +243,15 @@ final class TrainingJob {
         "kindling: test accuracy %.4f, macro F1 %.4f after %d epochs in %s; run folder %s%n",
         test.accuracy(),
         test.macroF1(),
-        outcome.epochsRun(),
-        ConsoleProgress.duration(outcome.trainSeconds()),
+        done.epochsCompleted,
+        ConsoleProgress.duration(done.trainSeconds),
         store.root());
     return store.root();
   }
 
   private static void requireMatchingShape(NetworkSpec network, LabeledData data) {
     if (network.inputSize() != data.width()) {
-      throw new io.kindling.data.DataException(
+      throw new DataException(
           data.source()
               + ": examples have "
               + data.width()

@@ -8,6 +8,8 @@ import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.DoubleAccumulator;
+import org.apache.spark.util.LongAccumulator;
 
 /**
  * Synchronous parameter averaging through the driver: each round the current state (parameters and
@@ -17,16 +19,22 @@ import org.apache.spark.broadcast.Broadcast;
 public final class ParameterAveraging implements SyncStrategy {
   private final JavaSparkContext spark;
   private final TrainingPlan plan;
-  private final int stateSize;
+  private final float[] initialState;
   private final int aggregationDepth;
+  private final LongAccumulator examples;
+  private final DoubleAccumulator lossSum;
 
   public ParameterAveraging(JavaSparkContext spark, TrainingPlan plan, int aggregationDepth) {
     this.spark = spark;
     this.plan = plan;
     this.aggregationDepth = aggregationDepth;
-    this.stateSize =
-        new LocalTrainer(Network.create(plan.network(), plan.seed()), plan.optimizer(), 1)
-            .stateSize();
+    LocalTrainer t =
+        new LocalTrainer(Network.create(plan.network(), plan.seed()), plan.optimizer(), 1);
+    this.initialState = new float[t.stateSize()];
+    t.exportState(initialState);
+    // Named, so the Spark UI's stages show how much each round trained and at what loss.
+    this.examples = spark.sc().longAccumulator("kindling: examples trained");
+    this.lossSum = spark.sc().doubleAccumulator("kindling: minibatch loss sum");
   }
 
   @Override
@@ -36,16 +44,12 @@ public final class ParameterAveraging implements SyncStrategy {
 
   @Override
   public int stateSize() {
-    return stateSize;
+    return initialState.length;
   }
 
   @Override
   public float[] initialState() {
-    LocalTrainer t =
-        new LocalTrainer(Network.create(plan.network(), plan.seed()), plan.optimizer(), 1);
-    float[] state = new float[t.stateSize()];
-    t.exportState(state);
-    return state;
+    return initialState.clone();
   }
 
   @Override
@@ -53,11 +57,15 @@ public final class ParameterAveraging implements SyncStrategy {
     long began = System.nanoTime();
     Broadcast<float[]> current = spark.broadcast(state);
     TrainingPlan p = plan;
+    LongAccumulator trained = examples;
+    DoubleAccumulator losses = lossSum;
     try {
       Contribution sum =
           partitions
               .mapPartitionsWithIndex(
-                  (index, blocks) -> train(p, round, index, blocks, current.value()), true)
+                  (index, blocks) ->
+                      train(p, round, index, blocks, current.value(), trained, losses),
+                  true)
               .treeAggregate(
                   new Contribution(), Contribution::add, Contribution::add, aggregationDepth);
       if (sum.workers == 0) {
@@ -76,7 +84,13 @@ public final class ParameterAveraging implements SyncStrategy {
   }
 
   private static Iterator<Contribution> train(
-      TrainingPlan plan, Round round, int index, Iterator<ExampleBlock> blocks, float[] start) {
+      TrainingPlan plan,
+      Round round,
+      int index,
+      Iterator<ExampleBlock> blocks,
+      float[] start,
+      LongAccumulator trained,
+      DoubleAccumulator losses) {
     if (!blocks.hasNext()) {
       return List.<Contribution>of().iterator();
     }
@@ -84,6 +98,9 @@ public final class ParameterAveraging implements SyncStrategy {
     if (blocks.hasNext()) {
       throw new IllegalStateException("partition " + index + " holds more than one block");
     }
-    return List.of(LocalSteps.run(plan, round, index, block, start)).iterator();
+    Contribution c = LocalSteps.run(plan, round, index, block, start);
+    trained.add(c.examples);
+    losses.add(c.lossSum);
+    return List.of(c).iterator();
   }
 }
