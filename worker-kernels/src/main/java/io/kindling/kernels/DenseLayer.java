@@ -1,7 +1,6 @@
 package io.kindling.kernels;
 
 import java.util.Random;
-import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -10,20 +9,19 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 final class DenseLayer implements Layer {
   private final int in;
   private final int out;
-  private final Activation activation;
-  private final IActivation function;
+  private final Init init;
+  private final AppliedActivation activation;
   private INDArray weights;
   private INDArray bias;
   private INDArray weightGradient;
   private INDArray biasGradient;
   private INDArray input;
-  private INDArray preActivation;
 
   DenseLayer(int in, LayerSpec.Dense spec) {
     this.in = in;
     this.out = spec.units();
-    this.activation = spec.activation();
-    this.function = activation.function();
+    this.init = spec.init();
+    this.activation = new AppliedActivation(spec.activation());
   }
 
   @Override
@@ -42,35 +40,20 @@ final class DenseLayer implements Layer {
 
   @Override
   public void initialise(Random random) {
-    // He for the ReLU family, Glorot otherwise: keeps activations' variance stable with depth.
-    boolean relu = activation == Activation.RELU || activation == Activation.LEAKY_RELU;
-    double std = relu ? Math.sqrt(2.0 / in) : Math.sqrt(2.0 / (in + out));
-    double[] w = new double[in * out];
-    for (int i = 0; i < w.length; i++) {
-      w[i] = random.nextGaussian() * std;
-    }
-    weights.assign(Nd4j.create(w, new long[] {in, out}, weights.dataType()));
+    init.fill(weights, in, out, random);
     bias.assign(0);
   }
 
+  /** {@code x} is [batch, in]. */
   @Override
   public INDArray forward(INDArray x, boolean training) {
     input = x;
-    INDArray z = x.mmul(weights).addiRowVector(bias);
-    if (activation == Activation.IDENTITY) {
-      preActivation = null;
-      return z;
-    }
-    preActivation = z.dup();
-    return function.getActivation(z, training);
+    return activation.forward(x.mmul(weights).addiRowVector(bias), training);
   }
 
   @Override
   public INDArray backward(INDArray outputGradient) {
-    INDArray dz =
-        preActivation == null
-            ? outputGradient
-            : function.backprop(preActivation, outputGradient).getFirst();
+    INDArray dz = activation.backward(outputGradient);
     Nd4j.gemm(input, dz, weightGradient, true, false, 1.0, 0.0);
     biasGradient.assign(dz.sum(true, 0));
     return Nd4j.gemm(dz, weights, false, true);

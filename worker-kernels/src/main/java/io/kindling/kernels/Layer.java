@@ -4,21 +4,35 @@ import java.util.Random;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * One layer's maths. Parameters and gradients are views into the network's flat buffers; any array
- * a layer creates during forward/backward lives in the caller's workspace and is recycled on the
- * next step.
+ * One layer's maths on a batch: arrays are {@code [batch, ...shape of one example]}. Parameters,
+ * gradients and state are views into the network's flat buffers; any array a layer creates during
+ * forward/backward lives in the caller's workspace and is recycled on the next step. The defaults
+ * describe a layer without parameters.
  */
 interface Layer {
-  long numParams();
+  default long numParams() {
+    return 0;
+  }
+
+  /** Number of non-trainable values (running statistics) the layer keeps. */
+  default long numState() {
+    return 0;
+  }
 
   /** Gives the layer its views; both have {@link #numParams()} elements. */
-  void bind(INDArray params, INDArray gradients);
+  default void bind(INDArray params, INDArray gradients) {}
 
-  /** Fills the parameter view with seeded initial values. */
-  void initialise(Random random);
+  /** Gives the layer its state view of {@link #numState()} elements. */
+  default void bindState(INDArray state) {}
+
+  /** Fills the parameter (and state) views with seeded initial values. */
+  default void initialise(Random random) {}
 
   INDArray forward(INDArray input, boolean training);
 
-  /** Writes the parameter gradients into the gradient view and returns dLoss/dInput. */
+  /**
+   * Writes the parameter gradients into the gradient view and returns dLoss/dInput, or null where
+   * the input has no gradient (token ids).
+   */
   INDArray backward(INDArray outputGradient);
 }

@@ -14,4 +14,20 @@ interface LossFunction {
 
   /** Turns raw network outputs into what a user reads (probabilities for classification). */
   INDArray outputTransform(INDArray output);
+
+  static LossFunction of(Loss loss) {
+    if (loss instanceof Loss.SoftmaxCrossEntropy s) {
+      return new SoftmaxCrossEntropyFunction(s.labelSmoothing());
+    }
+    if (loss instanceof Loss.BinaryCrossEntropy) {
+      return new BinaryCrossEntropyFunction();
+    }
+    if (loss instanceof Loss.MeanSquaredError) {
+      return new SquaredErrorFunction();
+    }
+    if (loss instanceof Loss.Huber h) {
+      return new HuberFunction(h.delta());
+    }
+    throw new IllegalStateException("no implementation for loss " + loss.configName());
+  }
 }

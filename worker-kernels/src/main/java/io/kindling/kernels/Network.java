@@ -1,5 +1,6 @@
 package io.kindling.kernels;
 
+import java.lang.ref.Cleaner;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -10,43 +11,111 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * A network built from a {@link NetworkSpec}. All parameters live in one flat buffer and all
- * gradients in another; layers hold views, so shipping, averaging or saving a model is one vector.
+ * A network built from a {@link NetworkSpec}. All parameters live in one flat buffer, {@code
+ * [trainable parameters | non-trainable state]}, and all gradients in another as long as the
+ * trainable part; layers hold views, so shipping, averaging or saving a model is one vector, and
+ * the optimizer works on one contiguous range.
  */
 public final class Network {
+  /** Frees each network's native generator once the network is unreachable. */
+  private static final Cleaner GENERATORS = Cleaner.create();
+
   private final NetworkSpec spec;
   private final INDArray params;
+  private final INDArray trainable;
   private final INDArray gradients;
   private final List<Layer> layers;
   private final LossFunction loss;
 
+  /** Dropout's generator, reseeded by every training step. */
+  private final org.nd4j.linalg.api.rng.Random random;
+
   private Network(NetworkSpec spec, DataType dataType) {
     this.spec = spec;
-    this.loss = spec.loss().function();
+    this.loss = LossFunction.of(spec.loss());
+    this.random = Nd4j.getRandomFactory().getNewRandomInstance(0);
+    org.nd4j.linalg.api.rng.Random generator = random;
+    GENERATORS.register(this, () -> free(generator));
     List<Layer> built = new ArrayList<>();
     List<int[]> shapes = spec.shapes();
-    long total = 0;
+    long trainableCount = 0;
+    long stateCount = 0;
     for (int i = 0; i < spec.layers().size(); i++) {
-      Layer layer = build(spec.layers().get(i), shapes.get(i));
+      Layer layer = build(i, spec.layers().get(i), shapes.get(i), shapes.get(i + 1), dataType);
       built.add(layer);
-      total += layer.numParams();
+      trainableCount += layer.numParams();
+      stateCount += layer.numState();
     }
     this.layers = Collections.unmodifiableList(built);
-    this.params = Nd4j.create(dataType, total);
-    this.gradients = Nd4j.create(dataType, total);
+    this.params = Nd4j.create(dataType, trainableCount + stateCount);
+    this.gradients = Nd4j.create(dataType, trainableCount);
+    this.trainable =
+        stateCount == 0 ? params : params.get(NDArrayIndex.interval(0, trainableCount));
     long offset = 0;
+    long stateOffset = trainableCount;
     for (Layer layer : layers) {
       long n = layer.numParams();
-      layer.bind(
-          params.get(NDArrayIndex.interval(offset, offset + n)),
-          gradients.get(NDArrayIndex.interval(offset, offset + n)));
+      if (n > 0) {
+        layer.bind(
+            params.get(NDArrayIndex.interval(offset, offset + n)),
+            gradients.get(NDArrayIndex.interval(offset, offset + n)));
+      }
       offset += n;
+      long s = layer.numState();
+      if (s > 0) {
+        layer.bindState(params.get(NDArrayIndex.interval(stateOffset, stateOffset + s)));
+      }
+      stateOffset += s;
     }
   }
 
-  private static Layer build(LayerSpec spec, int[] inputShape) {
+  private static void free(org.nd4j.linalg.api.rng.Random generator) {
+    try {
+      generator.close();
+    } catch (Exception e) {
+      throw new IllegalStateException("could not free a native random generator", e);
+    }
+  }
+
+  private Layer build(int index, LayerSpec spec, int[] in, int[] out, DataType dataType) {
     if (spec instanceof LayerSpec.Dense d) {
-      return new DenseLayer(inputShape[0], d);
+      return new DenseLayer(in[0], d);
+    }
+    if (spec instanceof LayerSpec.Conv2d c) {
+      return new Conv2dLayer(in, out, c);
+    }
+    if (spec instanceof LayerSpec.Pooling2d p) {
+      return new Pooling2dLayer(out, p);
+    }
+    if (spec instanceof LayerSpec.Flatten) {
+      return new FlattenLayer();
+    }
+    if (spec instanceof LayerSpec.Dropout d) {
+      return new DropoutLayer(d, random);
+    }
+    if (spec instanceof LayerSpec.BatchNorm b) {
+      return new BatchNormLayer(in, b);
+    }
+    if (spec instanceof LayerSpec.LayerNorm l) {
+      return new LayerNormLayer(in[in.length - 1], l.epsilon());
+    }
+    if (spec instanceof LayerSpec.Embedding e) {
+      return new EmbeddingLayer(index, e);
+    }
+    if (spec instanceof LayerSpec.PositionalEncoding) {
+      return new PositionalEncodingLayer(in);
+    }
+    if (spec instanceof LayerSpec.PatchEmbedding p) {
+      return new PatchEmbeddingLayer(in, out, p);
+    }
+    if (spec instanceof LayerSpec.SelfAttention a) {
+      return new SelfAttentionLayer(in, a.heads(), a.causal(), a.init(), dataType);
+    }
+    if (spec instanceof LayerSpec.TransformerEncoder t) {
+      return new TransformerEncoderLayer(in, t, dataType);
+    }
+    if (spec instanceof LayerSpec.GlobalAveragePooling) {
+      return new GlobalAveragePoolingLayer(in);
     }
     throw new IllegalStateException("no implementation for layer type " + spec.type());
   }
@@ -69,6 +138,7 @@ public final class Network {
     return spec;
   }
 
+  /** Length of the parameter vector: trainable parameters, then running statistics. */
   public int numParams() {
     return Math.toIntExact(params.length());
   }
@@ -87,6 +157,11 @@ public final class Network {
     return params;
   }
 
+  /** The trainable prefix of {@link #params()}, as long as {@link #gradients()}. */
+  INDArray trainable() {
+    return trainable;
+  }
+
   INDArray gradients() {
     return gradients;
   }
@@ -95,20 +170,35 @@ public final class Network {
     return loss;
   }
 
+  /**
+   * Runs {@code input} ([batch, inputSize]) through the layers; returns [batch, outputSize] (the
+   * spec guarantees a vector output per example).
+   */
   INDArray output(INDArray input, boolean training) {
-    INDArray x = input;
+    int[] shape = spec.inputShape();
+    long[] batchShape = new long[shape.length + 1];
+    batchShape[0] = input.size(0);
+    for (int i = 0; i < shape.length; i++) {
+      batchShape[i + 1] = shape[i];
+    }
+    INDArray x = input.reshape('c', batchShape);
     for (Layer layer : layers) {
       x = layer.forward(x, training);
     }
     return x;
   }
 
-  /** Forward, loss, backward: fills the gradient buffer and returns the mean batch loss. */
-  double computeGradient(INDArray input, INDArray targets) {
+  /**
+   * Forward, loss, backward: fills the gradient buffer and returns the mean batch loss. {@code
+   * seed} fixes the step's randomness (dropout masks): the same seed and inputs give the same
+   * result.
+   */
+  double computeGradient(INDArray input, INDArray targets, long seed) {
+    random.setSeed(seed);
     INDArray out = output(input, true);
     INDArray grad = out.ulike();
     double value = loss.lossAndGradient(out, targets, grad);
-    for (int i = layers.size() - 1; i >= 0; i--) {
+    for (int i = layers.size() - 1; i >= 0 && grad != null; i--) {
       grad = layers.get(i).backward(grad);
     }
     return value;
@@ -127,6 +217,9 @@ public final class Network {
       INDArray input = Nd4j.create(params.dataType(), n, in);
       HostCopy.toDevice(x, 0, input);
       INDArray out = loss.outputTransform(output(input, false));
+      if (out.isView() || out.ordering() != 'c') {
+        out = out.dup('c'); // e.g. a flatten or dropout layer's view
+      }
       float[] result = new float[n * spec.outputSize()];
       HostCopy.toHost(out, result, 0);
       return result;

@@ -32,7 +32,21 @@ public record NetworkSpec(int[] inputShape, List<LayerSpec> layers, Loss loss)
             "input shape " + Arrays.toString(inputShape) + " must be positive");
       }
     }
-    shapes(inputShape, layers); // validates
+    List<int[]> shapes = shapes(inputShape, layers); // validates
+    int[] out = shapes.get(layers.size());
+    if (out.length != 1) {
+      throw new ShapeException(
+          "the loss needs a vector output but layer "
+              + (layers.size() - 1)
+              + " ("
+              + layers.get(layers.size() - 1).type()
+              + ") outputs shape "
+              + Arrays.toString(out)
+              + "; end with flatten or global-average-pooling and a dense layer");
+    }
+    if (loss == null) {
+      throw new IllegalArgumentException("a network needs a loss");
+    }
   }
 
   /** Starts a declaration with the shape of one input example. */
@@ -56,12 +70,25 @@ public record NetworkSpec(int[] inputShape, List<LayerSpec> layers, Loss loss)
     return shapes;
   }
 
-  /** Number of trainable parameters: the length of the flat parameter buffer. */
+  /**
+   * Length of the flat parameter vector: the trainable parameters followed by non-trainable state
+   * (batch-norm running statistics).
+   */
   public long numParams() {
+    return count(true);
+  }
+
+  /** Number of trainable parameters: the leading part of the parameter vector. */
+  public long numTrainableParams() {
+    return count(false);
+  }
+
+  private long count(boolean withState) {
     List<int[]> shapes = shapes();
     long n = 0;
     for (int i = 0; i < layers.size(); i++) {
       n += layers.get(i).numParams(shapes.get(i));
+      n += withState ? layers.get(i).numState(shapes.get(i)) : 0;
     }
     return n;
   }
@@ -77,7 +104,11 @@ public record NetworkSpec(int[] inputShape, List<LayerSpec> layers, Loss loss)
     return Arrays.stream(out).reduce(1, (a, b) -> a * b);
   }
 
-  /** One line, e.g. {@code dense 784-256-128-10}. */
+  /**
+   * One line: each run of same-type layers as its type and the shapes it passes through, e.g.
+   * {@code dense 784-256-128-10} or {@code conv2d 1x28x28-8x28x28 max-pooling2d 8x28x28-8x14x14
+   * ...}.
+   */
   public String describe() {
     StringBuilder sb = new StringBuilder();
     String previous = null;
@@ -106,23 +137,20 @@ public record NetworkSpec(int[] inputShape, List<LayerSpec> layers, Loss loss)
     }
     ArrayNode ls = root.putArray("layers");
     for (LayerSpec layer : layers) {
-      ObjectNode l = ls.addObject();
-      l.put("type", layer.type());
-      if (layer instanceof LayerSpec.Dense d) {
-        l.put("units", d.units());
-        l.put("activation", d.activation().configName());
-      }
+      SpecJson.writeLayer(layer, ls.addObject());
     }
-    root.put("loss", loss.configName());
+    root.set("loss", SpecJson.writeLoss(loss));
     return root;
   }
 
   /**
    * Reads a spec from JSON ({@code {"input": [784], "layers": [{"type": "dense", "units": 10}],
-   * "loss": "softmax-cross-entropy"}}). Errors name the layer and the field.
+   * "loss": "softmax-cross-entropy"}}). Errors name the layer and the field. The loss may also be
+   * an object with settings, e.g. {@code {"type": "softmax-cross-entropy", "label-smoothing":
+   * 0.1}}; it defaults to softmax cross-entropy.
    */
   public static NetworkSpec fromJson(JsonNode root) {
-    JsonNode in = require(root, "input", "model");
+    JsonNode in = SpecJson.required(root, "input", "model");
     if (!in.isArray() || in.isEmpty()) {
       throw new IllegalArgumentException("model.input must be a non-empty list of sizes");
     }
@@ -130,60 +158,13 @@ public record NetworkSpec(int[] inputShape, List<LayerSpec> layers, Loss loss)
     for (int i = 0; i < shape.length; i++) {
       shape[i] = in.get(i).asInt();
     }
-    JsonNode ls = require(root, "layers", "model");
+    JsonNode ls = SpecJson.required(root, "layers", "model");
     List<LayerSpec> layers = new ArrayList<>();
     for (int i = 0; i < ls.size(); i++) {
-      layers.add(layerFromJson(ls.get(i), "model.layers[" + i + "]"));
+      layers.add(SpecJson.readLayer(ls.get(i), "model.layers[" + i + "]"));
     }
-    Loss loss =
-        root.has("loss") ? Loss.parse(root.get("loss").asText()) : Loss.SOFTMAX_CROSS_ENTROPY;
+    Loss loss = root.has("loss") ? SpecJson.readLoss(root.get("loss")) : Loss.SOFTMAX_CROSS_ENTROPY;
     return new NetworkSpec(shape, layers, loss);
-  }
-
-  private static LayerSpec layerFromJson(JsonNode l, String where) {
-    String type = require(l, "type", where).asText();
-    try {
-      return switch (type) {
-        case "dense" -> {
-          allowOnly(l, where, "type", "units", "activation");
-          yield new LayerSpec.Dense(
-              require(l, "units", where).asInt(),
-              l.has("activation")
-                  ? Activation.parse(l.get("activation").asText())
-                  : Activation.IDENTITY);
-        }
-        default ->
-            throw new IllegalArgumentException(
-                "unknown layer type '" + type + "'; use one of dense");
-      };
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static void allowOnly(JsonNode node, String where, String... keys) {
-    List<String> allowed = List.of(keys);
-    node.fieldNames()
-        .forEachRemaining(
-            k -> {
-              if (!allowed.contains(k)) {
-                throw new IllegalArgumentException(
-                    "unknown key '"
-                        + k
-                        + "' for layer type "
-                        + node.get("type").asText()
-                        + "; allowed: "
-                        + allowed);
-              }
-            });
-  }
-
-  private static JsonNode require(JsonNode node, String key, String where) {
-    JsonNode v = node.get(key);
-    if (v == null || v.isNull()) {
-      throw new IllegalArgumentException(where + ": missing '" + key + "'");
-    }
-    return v;
   }
 
   @Override
@@ -191,7 +172,7 @@ public record NetworkSpec(int[] inputShape, List<LayerSpec> layers, Loss loss)
     return o instanceof NetworkSpec s
         && Arrays.equals(inputShape, s.inputShape)
         && layers.equals(s.layers)
-        && loss == s.loss;
+        && loss.equals(s.loss);
   }
 
   @Override
@@ -213,14 +194,73 @@ public record NetworkSpec(int[] inputShape, List<LayerSpec> layers, Loss loss)
       this.input = input.clone();
     }
 
-    public Builder dense(int units, Activation activation) {
-      layers.add(new LayerSpec.Dense(units, activation));
+    /** Appends any layer, e.g. one with settings the shorthand methods leave at defaults. */
+    public Builder layer(LayerSpec layer) {
+      layers.add(layer);
       return this;
+    }
+
+    public Builder dense(int units, Activation activation) {
+      return layer(new LayerSpec.Dense(units, activation));
     }
 
     /** A dense layer with no activation (e.g. the logits before a softmax loss). */
     public Builder dense(int units) {
       return dense(units, Activation.IDENTITY);
+    }
+
+    /** A convolution with a square kernel and stride. */
+    public Builder conv2d(
+        int filters, int kernel, int stride, LayerSpec.Padding padding, Activation activation) {
+      return layer(new LayerSpec.Conv2d(filters, kernel, stride, padding, activation));
+    }
+
+    public Builder maxPool2d(int kernel, int stride) {
+      return layer(new LayerSpec.Pooling2d(LayerSpec.Pooling.MAX, kernel, stride));
+    }
+
+    public Builder avgPool2d(int kernel, int stride) {
+      return layer(new LayerSpec.Pooling2d(LayerSpec.Pooling.AVERAGE, kernel, stride));
+    }
+
+    public Builder flatten() {
+      return layer(new LayerSpec.Flatten());
+    }
+
+    public Builder dropout(double rate) {
+      return layer(new LayerSpec.Dropout(rate));
+    }
+
+    public Builder batchNorm() {
+      return layer(new LayerSpec.BatchNorm());
+    }
+
+    public Builder layerNorm() {
+      return layer(new LayerSpec.LayerNorm());
+    }
+
+    public Builder embedding(int vocabulary, int dim) {
+      return layer(new LayerSpec.Embedding(vocabulary, dim));
+    }
+
+    public Builder positionalEncoding() {
+      return layer(new LayerSpec.PositionalEncoding());
+    }
+
+    public Builder patchEmbedding(int patch, int dim) {
+      return layer(new LayerSpec.PatchEmbedding(patch, dim));
+    }
+
+    public Builder selfAttention(int heads, boolean causal) {
+      return layer(new LayerSpec.SelfAttention(heads, causal));
+    }
+
+    public Builder transformerEncoder(int heads, int mlpRatio, boolean causal) {
+      return layer(new LayerSpec.TransformerEncoder(heads, mlpRatio, causal));
+    }
+
+    public Builder globalAveragePooling() {
+      return layer(new LayerSpec.GlobalAveragePooling());
     }
 
     public NetworkSpec loss(Loss loss) {

@@ -22,10 +22,12 @@ final class Workspaces {
           .policySpill(SpillPolicy.REALLOCATE)
           .build();
 
+  static final String TRAINING = "kindling-training";
+
   private Workspaces() {}
 
   static MemoryWorkspace training() {
-    return Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, "kindling-training");
+    return Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, TRAINING);
   }
 
   static MemoryWorkspace inference() {

@@ -73,4 +73,112 @@ class OptimizerTest {
     float[] two = train(nesterov, 2);
     assertThat(two[0] - one[0]).as("second step").isGreaterThan(0f);
   }
+
+  @Test
+  void momentumAccumulatesVelocity() {
+    // v1 = g1 = -0.5; w1 = 0.5 + 0.1 * 0.5 = 0.55, b1 = 0.30; then g2 = 2 (0.85 - 1) = -0.3,
+    // v2 = 0.9 * -0.5 - 0.3 = -0.75, so both move by 0.075 more.
+    float[] one = train(OptimizerSpec.momentum(0.1, 0.9), 1);
+    assertThat(one).hasSize(2 + 2);
+    assertThat(one[0]).isCloseTo(0.55f, within(1e-6f));
+    assertThat(one[2]).as("velocity").isCloseTo(-0.5f, within(1e-6f));
+    float[] two = train(OptimizerSpec.momentum(0.1, 0.9), 2);
+    assertThat(two[0]).isCloseTo(0.625f, within(1e-6f));
+    assertThat(two[1]).isCloseTo(0.375f, within(1e-6f));
+    assertThat(two[3]).as("velocity").isCloseTo(-0.75f, within(1e-6f));
+  }
+
+  @Test
+  void rmspropDividesByTheRootMeanSquare() {
+    // r = (1 - 0.95) g^2 = 0.0125; step = lr g / sqrt(r)
+    float[] s = train(OptimizerSpec.rmsprop(0.01), 1);
+    assertThat(s[0]).isCloseTo((float) (0.5 + 0.01 * 0.5 / Math.sqrt(0.05 * 0.25)), within(1e-6f));
+  }
+
+  @Test
+  void adagradDividesByTheAccumulatedSquares() {
+    // h1 = 0.25: w1 = 0.5 + 0.1 * 0.5 / 0.5 = 0.6, b1 = 0.35; g2 = 2 (0.95 - 1) = -0.1,
+    // h2 = 0.26: w2 = 0.6 + 0.1 * 0.1 / sqrt(0.26)
+    float[] one = train(OptimizerSpec.adagrad(0.1), 1);
+    assertThat(one[0]).isCloseTo(0.6f, within(1e-5f));
+    float[] two = train(OptimizerSpec.adagrad(0.1), 2);
+    assertThat(two[0]).isCloseTo((float) (0.6 + 0.01 / Math.sqrt(0.26)), within(1e-5f));
+  }
+
+  @Test
+  void schedulesFollowTheirFormulas() {
+    LearningRateSchedule step = LearningRateSchedule.step(0.5, 10);
+    assertThat(step.rate(0.1, 0)).isEqualTo(0.1);
+    assertThat(step.rate(0.1, 9)).isEqualTo(0.1);
+    assertThat(step.rate(0.1, 10)).isEqualTo(0.05);
+    assertThat(step.rate(0.1, 25)).isEqualTo(0.025);
+    LearningRateSchedule exponential = LearningRateSchedule.exponential(0.5, 10);
+    assertThat(exponential.rate(0.1, 5)).isCloseTo(0.1 * Math.sqrt(0.5), within(1e-15));
+    assertThat(exponential.rate(0.1, 20)).isCloseTo(0.025, within(1e-15));
+    LearningRateSchedule cosine = LearningRateSchedule.cosine(100, 0.001);
+    assertThat(cosine.rate(0.1, 0)).isCloseTo(0.1, within(1e-15));
+    assertThat(cosine.rate(0.1, 50)).isCloseTo(0.001 + 0.099 / 2, within(1e-15));
+    assertThat(cosine.rate(0.1, 100)).isCloseTo(0.001, within(1e-15));
+    assertThat(cosine.rate(0.1, 150)).isCloseTo(0.001, within(1e-15));
+    assertThat(LearningRateSchedule.CONSTANT.rate(0.1, 1_000_000)).isEqualTo(0.1);
+  }
+
+  @Test
+  void warmupRampsLinearlyThenTheDecayStarts() {
+    LearningRateSchedule warm = LearningRateSchedule.cosine(100, 0).withWarmup(4);
+    assertThat(warm.rate(0.1, 0)).isCloseTo(0.025, within(1e-15));
+    assertThat(warm.rate(0.1, 2)).isCloseTo(0.075, within(1e-15));
+    assertThat(warm.rate(0.1, 3)).isCloseTo(0.1, within(1e-15));
+    assertThat(warm.rate(0.1, 4)).as("decay step 0").isCloseTo(0.1, within(1e-15));
+    assertThat(warm.rate(0.1, 54)).as("decay step 50").isCloseTo(0.05, within(1e-15));
+  }
+
+  @Test
+  void trainerStepsAtTheScheduledRate() {
+    // Halve every step: lr 0.1 then 0.05. w1 = 0.55, b1 = 0.30; g2 = -0.3, so w2 = 0.565.
+    var halving = OptimizerSpec.sgd(0.1).withSchedule(LearningRateSchedule.step(0.5, 1));
+    float[] s = train(halving, 2);
+    assertThat(s[0]).isCloseTo(0.565f, within(1e-6f));
+    assertThat(s[1]).isCloseTo(0.315f, within(1e-6f));
+    // The same schedule drives momentum, which has its own rule: 0.55, then 0.55 + 0.05 * 0.75.
+    var momentum = OptimizerSpec.momentum(0.1, 0.9).withSchedule(LearningRateSchedule.step(0.5, 1));
+    assertThat(train(momentum, 2)[0]).isCloseTo(0.5875f, within(1e-6f));
+  }
+
+  @Test
+  void adamwDecaysAtTheScheduledRate() {
+    // Warm-up over 2 steps: step 0 runs at lr 0.005, for Adam's move and for the decay.
+    var adamw =
+        OptimizerSpec.adamw(0.01, 0.1).withSchedule(LearningRateSchedule.CONSTANT.withWarmup(2));
+    float[] s = train(adamw, 1);
+    assertThat(s[0]).isCloseTo(0.505f * (1 - 0.005f * 0.1f), within(1e-6f));
+  }
+
+  @Test
+  void clippingScalesTheGradientToTheGlobalNorm() {
+    // |g| = |(-0.5, -0.5)| = 0.7071; clipped to 0.5 each component becomes -0.5 / sqrt(2).
+    float[] clipped = train(OptimizerSpec.sgd(0.1).withClipNorm(0.5), 1);
+    assertThat(clipped[0]).isCloseTo((float) (0.5 + 0.1 * 0.5 / Math.sqrt(2)), within(1e-6f));
+    assertThat(clipped[1]).isCloseTo((float) (0.25 + 0.1 * 0.5 / Math.sqrt(2)), within(1e-6f));
+    float[] untouched = train(OptimizerSpec.sgd(0.1).withClipNorm(1.0), 1);
+    assertThat(untouched[0]).isCloseTo(0.55f, within(1e-6f));
+  }
+
+  @Test
+  void runningStatisticsIgnoreDecayAndTheOptimizer() {
+    // Batch {1, 3}: mean 2, variance 1 (unbiased 2). From mean 0, variance 1 with momentum 0.9:
+    // running mean 0.2, running variance 0.9 + 0.1 * 2 = 1.1, whatever L2 and AdamW decay do.
+    NetworkSpec spec = NetworkSpec.input(1).batchNorm().dense(1).loss(Loss.MEAN_SQUARED_ERROR);
+    var optimizer = OptimizerSpec.adamw(0.1, 0.5).withL2(0.5);
+    LocalTrainer trainer = new LocalTrainer(Network.create(spec, 1), optimizer, 2);
+    // [gamma, beta, w, b | running mean, running variance | Adam's m and v for 4 parameters]
+    assertThat(trainer.stateSize()).isEqualTo(4 + 2 + 8);
+    ExampleBlock block = new ExampleBlock(2, 1, new float[] {1f, 3f}, new int[] {0, 0});
+    trainer.step(block, new int[] {0, 1}, 0, 2, 0, 0);
+    float[] state = new float[trainer.stateSize()];
+    trainer.exportState(state);
+    assertThat(state[4]).isCloseTo(0.2f, within(1e-7f));
+    assertThat(state[5]).isCloseTo(1.1f, within(1e-7f));
+    assertThat(state[0]).as("gamma is trained").isNotEqualTo(1f);
+  }
 }

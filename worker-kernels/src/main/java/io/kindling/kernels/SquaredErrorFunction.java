@@ -3,7 +3,7 @@ package io.kindling.kernels;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Mean over rows of the summed squared error; the gradient is 2 (y' - y) / n. */
-final class MeanSquaredError implements LossFunction {
+final class SquaredErrorFunction implements LossFunction {
   @Override
   public double lossAndGradient(INDArray output, INDArray targets, INDArray gradient) {
     long n = output.size(0);

@@ -1,0 +1,61 @@
+package io.kindling.kernels;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Max or average pooling on [batch, channels, height, width] by libnd4j's {@code maxpool2d} /
+ * {@code avgpool2d} and their {@code _bp} ops. Padded positions never count: a max ignores them and
+ * an average divides by the number of real values in the window.
+ */
+final class Pooling2dLayer implements Layer {
+  private final String op;
+  private final long[] outputShape;
+
+  /** The ops' integer arguments: kernel, stride, padding, dilation, same mode, divisor, NCHW. */
+  private final int[] args;
+
+  private INDArray input;
+
+  Pooling2dLayer(int[] outputShape, LayerSpec.Pooling2d spec) {
+    this.op = spec.pooling() == LayerSpec.Pooling.MAX ? "maxpool2d" : "avgpool2d";
+    this.outputShape = new long[] {0, outputShape[0], outputShape[1], outputShape[2]};
+    this.args =
+        new int[] {
+          spec.kernelHeight(),
+          spec.kernelWidth(),
+          spec.strideHeight(),
+          spec.strideWidth(),
+          0,
+          0,
+          1,
+          1,
+          spec.padding() == LayerSpec.Padding.SAME ? 1 : 0,
+          0,
+          0
+        };
+  }
+
+  @Override
+  public INDArray forward(INDArray x, boolean training) {
+    input = x;
+    outputShape[0] = x.size(0);
+    INDArray z = Nd4j.createUninitialized(x.dataType(), outputShape);
+    Nd4j.exec(
+        DynamicCustomOp.builder(op).addInputs(x).addOutputs(z).addIntegerArguments(args).build());
+    return z;
+  }
+
+  @Override
+  public INDArray backward(INDArray outputGradient) {
+    INDArray dx = input.ulike();
+    Nd4j.exec(
+        DynamicCustomOp.builder(op + "_bp")
+            .addInputs(input, outputGradient)
+            .addOutputs(dx)
+            .addIntegerArguments(args)
+            .build());
+    return dx;
+  }
+}
