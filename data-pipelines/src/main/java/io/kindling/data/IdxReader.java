@@ -1,16 +1,10 @@
 package io.kindling.data;
 
 import io.kindling.kernels.ExampleBlock;
-import java.io.BufferedInputStream;
-import java.io.EOFException;
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
-import java.util.zip.GZIPInputStream;
-import java.util.zip.ZipException;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -22,6 +16,8 @@ import org.apache.hadoop.fs.Path;
 public final class IdxReader {
   private static final int UNSIGNED_BYTE = 0x08;
   private static final int MAX_DIMENSIONS = 8;
+  private static final int MAX_VALUES = Integer.MAX_VALUE - 16;
+  private static final int CHUNK = 1 << 20;
 
   private IdxReader() {}
 
@@ -67,44 +63,26 @@ public final class IdxReader {
               + " labels");
     }
     int width = x.recordSize();
-    SkippedRecords skipped = new SkippedRecords();
     int n = x.records();
-    float[] features = new float[n * width];
-    int[] ys = new int[n];
-    int kept = 0;
+    RecordChecks checks = new RecordChecks(policy, classes);
+    ExampleBuffer examples = new ExampleBuffer(images, width, n);
+    float[] row = new float[width];
     for (int i = 0; i < n; i++) {
-      int label = y.values[i] & 0xff;
-      if (label >= classes) {
-        if (policy == BadRecordPolicy.FAIL) {
-          throw new DataException(
-              labels
-                  + ": record "
-                  + i
-                  + " (byte offset "
-                  + (8 + i)
-                  + "): label "
-                  + label
-                  + " is outside 0.."
-                  + (classes - 1)
-                  + " (use bad-records = skip to drop such records)");
-        }
-        skipped.add(SkippedRecords.LABEL_OUT_OF_RANGE);
+      long record = i;
+      int label =
+          checks.label(
+              y.values[i] & 0xff,
+              () -> labels + ": record " + record + " (byte offset " + (8 + record) + ")");
+      if (label < 0) {
         continue;
       }
-      int base = i * width;
-      int out = kept * width;
       for (int j = 0; j < width; j++) {
-        features[out + j] = x.values[base + j] & 0xff;
+        row[j] = x.values[i * width + j] & 0xff;
       }
-      ys[kept++] = label;
+      examples.add(row, label);
     }
-    if (kept < n) {
-      features = Arrays.copyOf(features, kept * width);
-      ys = Arrays.copyOf(ys, kept);
-    }
-    int[] shape = Arrays.copyOfRange(x.dims, 1, x.dims.length);
-    return new LabeledData(
-        images, shape, classes, new ExampleBlock(kept, width, features, ys), skipped);
+    return examples.toLabeledData(
+        Arrays.copyOfRange(x.dims, 1, x.dims.length), classes, checks.skipped());
   }
 
   /** Reads an image file alone, for prediction: every label is -1 (unknown). */
@@ -124,29 +102,7 @@ public final class IdxReader {
   }
 
   static Tensor readTensor(String file, Configuration hadoop) {
-    Path path = new Path(file);
-    try (InputStream raw = open(path, hadoop)) {
-      return parse(file, raw);
-    } catch (FileNotFoundException e) {
-      throw new DataException(file + ": no such file");
-    } catch (ZipException e) {
-      throw new DataException(file + ": corrupt gzip stream (" + e.getMessage() + ")", e);
-    } catch (IOException e) {
-      throw new DataException(file + ": cannot read (" + e.getMessage() + ")", e);
-    }
-  }
-
-  private static InputStream open(Path path, Configuration hadoop) throws IOException {
-    FileSystem fs = path.getFileSystem(hadoop);
-    InputStream in = new BufferedInputStream(fs.open(path), 1 << 16);
-    in.mark(2);
-    int b0 = in.read();
-    int b1 = in.read();
-    in.reset();
-    if (b0 == 0x1f && b1 == 0x8b) {
-      return new BufferedInputStream(new GZIPInputStream(in, 1 << 16), 1 << 16);
-    }
-    return in;
+    return HadoopFiles.read(file, new Path(file), hadoop, in -> parse(file, in));
   }
 
   static Tensor parse(String file, InputStream in) throws IOException {
@@ -190,21 +146,20 @@ public final class IdxReader {
             file + ": byte offset " + (4 + 4 * i) + ": dimension " + i + " is " + dims[i]);
       }
       total *= dims[i];
-    }
-    if (total > Integer.MAX_VALUE - 16) {
-      throw new DataException(
-          file + ": " + total + " values are more than one IDX file may hold here");
+      if (total > MAX_VALUES) {
+        throw new DataException(
+            file
+                + ": byte offset "
+                + (4 + 4 * i)
+                + ": the header declares more than "
+                + MAX_VALUES
+                + " values, more than one IDX file may hold here");
+      }
     }
     long headerBytes = 4 + 4L * rank;
-    byte[] values = new byte[(int) total];
-    int read;
-    try {
-      read = in.readNBytes(values, 0, values.length);
-    } catch (EOFException e) {
-      throw new DataException(
-          file + ": truncated: the compressed stream ends early (" + e.getMessage() + ")", e);
-    }
-    if (read < values.length) {
+    byte[] values = readValues(in, (int) total);
+    int read = values.length;
+    if (read < total) {
       long recordSize = total / dims[0];
       throw new DataException(
           file
@@ -228,5 +183,21 @@ public final class IdxReader {
               + " records the header declares");
     }
     return new Tensor(file, dims, values);
+  }
+
+  /**
+   * Up to {@code declared} bytes, fewer if the stream ends first. The buffer grows with what
+   * arrives, so a corrupt header that declares gigabytes costs nothing until the data is there.
+   */
+  private static byte[] readValues(InputStream in, int declared) throws IOException {
+    byte[] values = new byte[Math.min(declared, CHUNK)];
+    int read = 0;
+    while (true) {
+      read += in.readNBytes(values, read, values.length - read);
+      if (read < values.length || read == declared) {
+        return read == values.length ? values : Arrays.copyOf(values, read);
+      }
+      values = Arrays.copyOf(values, (int) Math.min(declared, 2L * values.length));
+    }
   }
 }

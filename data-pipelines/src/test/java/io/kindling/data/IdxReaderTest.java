@@ -79,6 +79,26 @@ class IdxReaderTest {
   }
 
   @Test
+  void aHeaderDeclaringHugeDimensionsCostsNothingBeforeTheDataIsThere() throws IOException {
+    // 20000 x 100 x 1000 = 2e9 declared bytes: the reader must not allocate them up front.
+    byte[] header = {0, 0, 8, 3, 0, 0, 0x4e, 0x20, 0, 0, 0, 100, 0, 0, 0x03, (byte) 0xe8, 1, 2};
+    Path x = IdxFiles.write(dir, "huge", header);
+    assertThatThrownBy(() -> IdxReader.readImages(x.toString(), HADOOP))
+        .isInstanceOf(DataException.class)
+        .hasMessage(
+            x
+                + ": truncated at byte offset 18: record 0 of 20000 is incomplete (the header"
+                + " declares 2000000000 data bytes)");
+    byte[] tooMany = {0, 0, 8, 2, 0x7f, 0, 0, 0, 0, 0, 0, 2};
+    Path y = IdxFiles.write(dir, "too-many", tooMany);
+    assertThatThrownBy(() -> IdxReader.readImages(y.toString(), HADOOP))
+        .hasMessage(
+            y
+                + ": byte offset 8: the header declares more than 2147483631 values, more than"
+                + " one IDX file may hold here");
+  }
+
+  @Test
   void trailingBytesAreRefused() throws IOException {
     byte[] images = IdxFiles.images(2, 2, 2);
     Path x = IdxFiles.write(dir, "long", Arrays.copyOf(images, images.length + 1));

@@ -1,0 +1,408 @@
+package io.kindling.data;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.monotonically_increasing_id;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.IntFunction;
+import java.util.function.Supplier;
+import org.apache.spark.ml.attribute.AttributeGroup;
+import org.apache.spark.ml.linalg.DenseVector;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.SparseVector;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * Reads examples from Parquet or any Spark DataFrame: a numeric label column and the features,
+ * either one vector column ({@code org.apache.spark.ml.linalg.Vector}, dense or sparse, or an array
+ * of numbers) or several numeric columns. Rows are checked on the executors; a bad row names its
+ * file and record ({@code _metadata.row_index}, 0-based) when the frame is a Parquet scan, else the
+ * partition and record within it.
+ *
+ * <p>Immutable: each {@code with...} returns a changed copy.
+ */
+public final class FrameReader {
+  private final int classes;
+  private final String label;
+  private final List<String> features;
+  private final BadRecordPolicy policy;
+  private final int[] shape;
+
+  /**
+   * A reader of column {@code label} and vector column {@code features}, as Spark ML names them,
+   * failing on bad rows.
+   *
+   * @param classes labels must be whole numbers in 0..classes-1
+   */
+  public FrameReader(int classes) {
+    this(classes, "label", List.of("features"), BadRecordPolicy.FAIL, null);
+  }
+
+  private FrameReader(
+      int classes, String label, List<String> features, BadRecordPolicy policy, int[] shape) {
+    if (classes < 1) {
+      throw new IllegalArgumentException("classes must be positive, got " + classes);
+    }
+    this.classes = classes;
+    this.label = label;
+    this.features = List.copyOf(features);
+    this.policy = policy;
+    this.shape = shape;
+  }
+
+  /** The label column (default {@code label}): integral, or whole numbers as floating point. */
+  public FrameReader withLabel(String column) {
+    return new FrameReader(classes, column, features, policy, shape);
+  }
+
+  /**
+   * The features: one vector or array column (default {@code features}), or numeric columns in the
+   * order the examples hold them; no names means every numeric column but the label.
+   */
+  public FrameReader withFeatures(String... columns) {
+    return new FrameReader(classes, label, List.of(columns), policy, shape);
+  }
+
+  /** What to do with a bad row (default FAIL). */
+  public FrameReader withPolicy(BadRecordPolicy policy) {
+    return new FrameReader(classes, label, features, policy, shape);
+  }
+
+  /**
+   * The shape of one example, e.g. {@code [1, 28, 28]} (default {@code [features]}). For a vector
+   * column it also fixes the vector size, which is otherwise taken from the column's ML metadata or
+   * its first row.
+   */
+  public FrameReader withShape(int... shape) {
+    return new FrameReader(classes, label, features, policy, shape.clone());
+  }
+
+  /** Reads Parquet files (a file, a folder or a glob, as {@code spark.read().parquet} takes). */
+  public LabeledData readParquet(SparkSession spark, String path) {
+    return read(SparkRows.asData(path, () -> spark.read().parquet(path)), path);
+  }
+
+  /**
+   * Reads a DataFrame into the driver.
+   *
+   * @param source names the frame in messages
+   */
+  public LabeledData read(Dataset<Row> frame, String source) {
+    Plan plan = plan(frame, source);
+    return SparkRows.collect(
+        SparkRows.pack(plan.rows, plan.decoder, source, plan.width(), policy, classes),
+        source,
+        plan.shape,
+        classes,
+        plan.width());
+  }
+
+  /**
+   * Packs a DataFrame into {@code workers} cached blocks on the executors (round-robin, so their
+   * sizes differ by little), validating every row in the same pass; nothing passes through the
+   * driver.
+   */
+  public DistributedExamples distribute(
+      Dataset<Row> frame, String source, int workers, StorageLevel storage) {
+    if (workers <= 0) {
+      throw new IllegalArgumentException("workers must be positive, got " + workers);
+    }
+    Plan plan = plan(frame, source);
+    return DistributedExamples.of(
+        SparkRows.pack(
+            plan.rows.repartition(workers), plan.decoder, source, plan.width(), policy, classes),
+        source,
+        plan.shape,
+        classes,
+        storage);
+  }
+
+  /** The columns to read, in the order the decoder expects, and the example shape. */
+  private record Plan(Dataset<Row> rows, Decoder decoder, int[] shape) {
+    int width() {
+      return decoder.width;
+    }
+  }
+
+  private enum Mode {
+    COLUMNS,
+    VECTOR,
+    ARRAY
+  }
+
+  private Plan plan(Dataset<Row> frame, String source) {
+    StructType schema = frame.schema();
+    DataType labelType = type(schema, label, source, "label");
+    if (!(labelType instanceof NumericType)) {
+      throw new DataException(
+          source
+              + ": label column '"
+              + label
+              + "' is "
+              + labelType.simpleString()
+              + "; it must hold class numbers (index text labels with StringIndexer first)");
+    }
+    List<String> columns = featureColumns(schema, source);
+    Mode mode = mode(schema, columns, source);
+    List<Column> selected = new ArrayList<>();
+    selected.add(col(label));
+    columns.forEach(c -> selected.add(col(c)));
+    boolean fileRecords = hasFileRecords(frame);
+    if (fileRecords) {
+      selected.add(col("_metadata.file_path"));
+      selected.add(col("_metadata.row_index"));
+    } else {
+      selected.add(monotonically_increasing_id());
+    }
+    Dataset<Row> rows = frame.select(selected.toArray(new Column[0]));
+    int width =
+        mode == Mode.COLUMNS
+            ? columns.size()
+            : shape != null
+                ? Arrays.stream(shape).reduce(1, (a, b) -> a * b)
+                : vectorSize(frame, schema, columns.get(0), mode, source);
+    if (width == 0) {
+      throw new DataException(source + ": column '" + columns.get(0) + "' holds empty vectors");
+    }
+    Decoder decoder =
+        new Decoder(mode, width, label, columns.toArray(new String[0]), fileRecords, source);
+    return new Plan(rows, decoder, ExampleBuffer.checkShape(source, shape, width));
+  }
+
+  /** The declared feature columns, or every numeric column but the label. */
+  private List<String> featureColumns(StructType schema, String source) {
+    if (!features.isEmpty()) {
+      return features;
+    }
+    List<String> columns = new ArrayList<>();
+    for (StructField f : schema.fields()) {
+      if (f.dataType() instanceof NumericType && !f.name().equals(label)) {
+        columns.add(f.name());
+      }
+    }
+    if (columns.isEmpty()) {
+      throw new DataException(source + ": no numeric columns besides the label");
+    }
+    return columns;
+  }
+
+  /** One vector or array column, else numeric columns, checked. */
+  private Mode mode(StructType schema, List<String> columns, String source) {
+    if (columns.size() == 1) {
+      DataType t = type(schema, columns.get(0), source, "feature");
+      if (t.equals(SQLDataTypes.VectorType())) {
+        return Mode.VECTOR;
+      }
+      if (t instanceof ArrayType a && a.elementType() instanceof NumericType) {
+        return Mode.ARRAY;
+      }
+    }
+    for (String c : columns) {
+      DataType t = type(schema, c, source, "feature");
+      if (!(t instanceof NumericType)) {
+        throw new DataException(
+            source
+                + ": feature column '"
+                + c
+                + "' is "
+                + t.simpleString()
+                + (t.getClass().getName().equals("org.apache.spark.mllib.linalg.VectorUDT")
+                    ? " (an old mllib vector: convert it with MLUtils.convertVectorColumnsToML)"
+                    : "")
+                + "; features must be one vector or array column, or numeric columns");
+      }
+      if (c.equals(label)) {
+        throw new DataException(source + ": column '" + c + "' is both the label and a feature");
+      }
+    }
+    return Mode.COLUMNS;
+  }
+
+  private static DataType type(StructType schema, String column, String source, String role) {
+    for (StructField f : schema.fields()) {
+      if (f.name().equals(column)) {
+        return f.dataType();
+      }
+    }
+    throw new DataException(
+        source
+            + ": no "
+            + role
+            + " column '"
+            + column
+            + "' (columns: "
+            + DataException.excerpt(String.join(", ", schema.fieldNames()))
+            + ")");
+  }
+
+  /** Whether the frame is a file scan whose rows know their file and 0-based row index. */
+  private static boolean hasFileRecords(Dataset<Row> frame) {
+    try {
+      StructType metadata =
+          (StructType) frame.select(col("_metadata")).schema().fields()[0].dataType();
+      return Arrays.asList(metadata.fieldNames()).containsAll(List.of("file_path", "row_index"));
+    } catch (Exception e) {
+      // Not a file scan (or a source without row indices): rows are named by partition instead.
+      return false;
+    }
+  }
+
+  /** The size of a vector or array column: from a vector's ML metadata, else its first row. */
+  private static int vectorSize(
+      Dataset<Row> frame, StructType schema, String column, Mode mode, String source) {
+    int declared =
+        mode == Mode.VECTOR ? AttributeGroup.fromStructField(schema.apply(column)).size() : -1;
+    if (declared >= 0) {
+      return declared;
+    }
+    List<Row> first =
+        SparkRows.asData(
+            source,
+            () ->
+                frame.select(col(column)).where(col(column).isNotNull()).limit(1).collectAsList());
+    if (first.isEmpty()) {
+      throw new DataException(source + ": column '" + column + "' holds no values");
+    }
+    Object value = first.get(0).get(0);
+    return value instanceof Vector v ? v.size() : first.get(0).getList(0).size();
+  }
+
+  /** Reads one selected row: label, features, then its location columns. */
+  private static final class Decoder implements SparkRows.Decoder {
+    private static final long RECORD_BITS = (1L << 33) - 1;
+
+    private final Mode mode;
+    private final int width;
+    private final String label;
+    private final String[] columns;
+    private final boolean fileRecords;
+    private final String source;
+
+    Decoder(
+        Mode mode, int width, String label, String[] columns, boolean fileRecords, String source) {
+      this.mode = mode;
+      this.width = width;
+      this.label = label;
+      this.columns = columns;
+      this.fileRecords = fileRecords;
+      this.source = source;
+    }
+
+    @Override
+    public int decode(Row row, float[] x, RecordChecks checks, Supplier<String> where) {
+      if (row.isNullAt(0)) {
+        checks.reject(where, SkippedRecords.MISSING_VALUE, "label column '" + label + "' is null");
+        return -1;
+      }
+      int y = checks.label(((Number) row.get(0)).doubleValue(), where);
+      if (y < 0) {
+        return -1;
+      }
+      boolean ok =
+          switch (mode) {
+            case COLUMNS -> columns(row, x, checks, where);
+            case VECTOR -> vector(row, x, checks, where);
+            case ARRAY -> array(row, x, checks, where);
+          };
+      return ok ? y : -1;
+    }
+
+    private boolean columns(Row row, float[] x, RecordChecks checks, Supplier<String> where) {
+      IntFunction<String> names = j -> "column '" + columns[j] + "'";
+      for (int j = 0; j < width; j++) {
+        if (row.isNullAt(1 + j)) {
+          checks.reject(where, SkippedRecords.MISSING_VALUE, names.apply(j) + " is null");
+          return false;
+        }
+        x[j] = checks.feature(((Number) row.get(1 + j)).doubleValue(), j, names, where);
+        if (Float.isNaN(x[j])) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    private boolean vector(Row row, float[] x, RecordChecks checks, Supplier<String> where) {
+      if (!sized(row.isNullAt(1) ? -1 : ((Vector) row.get(1)).size(), checks, where)) {
+        return false;
+      }
+      IntFunction<String> names = j -> columns[0] + "[" + j + "]";
+      if (row.get(1) instanceof SparseVector v) {
+        Arrays.fill(x, 0f);
+        for (int k = 0; k < v.indices().length; k++) {
+          int j = v.indices()[k];
+          x[j] = checks.feature(v.values()[k], j, names, where);
+          if (Float.isNaN(x[j])) {
+            return false;
+          }
+        }
+        return true;
+      }
+      double[] values = ((DenseVector) row.get(1)).values();
+      for (int j = 0; j < width; j++) {
+        x[j] = checks.feature(values[j], j, names, where);
+        if (Float.isNaN(x[j])) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    private boolean array(Row row, float[] x, RecordChecks checks, Supplier<String> where) {
+      List<Object> values = row.isNullAt(1) ? null : row.getList(1);
+      if (!sized(values == null ? -1 : values.size(), checks, where)) {
+        return false;
+      }
+      IntFunction<String> names = j -> columns[0] + "[" + j + "]";
+      for (int j = 0; j < width; j++) {
+        if (values.get(j) == null) {
+          checks.reject(where, SkippedRecords.MISSING_VALUE, names.apply(j) + " is null");
+          return false;
+        }
+        x[j] = checks.feature(((Number) values.get(j)).doubleValue(), j, names, where);
+        if (Float.isNaN(x[j])) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** Whether a vector or array of {@code size} values (-1: null) has the expected width. */
+    private boolean sized(int size, RecordChecks checks, Supplier<String> where) {
+      if (size < 0) {
+        checks.reject(where, SkippedRecords.MISSING_VALUE, "column '" + columns[0] + "' is null");
+        return false;
+      }
+      if (size != width) {
+        checks.reject(
+            where,
+            SkippedRecords.WRONG_VECTOR_SIZE,
+            "column '" + columns[0] + "' has " + size + " values, expected " + width);
+        return false;
+      }
+      return true;
+    }
+
+    @Override
+    public String where(Row row) {
+      int at = 1 + (mode == Mode.COLUMNS ? columns.length : 1);
+      if (fileRecords) {
+        return row.getString(at) + ": record " + row.getLong(at + 1);
+      }
+      long id = row.getLong(at);
+      return source + ": partition " + (id >>> 33) + ", record " + (id & RECORD_BITS);
+    }
+  }
+}
