@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import io.kindling.data.BadRecordPolicy;
 import io.kindling.data.Normaliser;
+import io.kindling.kernels.LearningRateSchedule;
 import io.kindling.kernels.NetworkSpec;
 import io.kindling.kernels.OptimizerSpec;
 import java.io.File;
@@ -219,7 +220,7 @@ public final class JobConfig {
     sparkUi();
     data();
     model();
-    optimizer();
+    optimizer(1);
     train();
     checkpoint();
     earlyStopping();
@@ -332,8 +333,26 @@ public final class JobConfig {
     }
   }
 
-  public OptimizerSpec optimizer() {
+  /**
+   * The optimizer, its learning-rate schedule and gradient clipping.
+   *
+   * @param totalSteps the local steps of the whole run: the horizon of a schedule whose {@code
+   *     optimizer.schedule-steps} is 0
+   */
+  public OptimizerSpec optimizer(long totalSteps) {
     try {
+      int steps = nonNegative("optimizer.schedule-steps");
+      int warmup = nonNegative("optimizer.warmup-steps");
+      LearningRateSchedule schedule =
+          new LearningRateSchedule(
+              typed(
+                  "optimizer.schedule", k -> LearningRateSchedule.Decay.parse(config.getString(k))),
+              typed("optimizer.schedule-factor", config::getDouble),
+              steps > 0
+                  ? steps
+                  : (int) Math.max(1, Math.min(Integer.MAX_VALUE, totalSteps - warmup)),
+              typed("optimizer.schedule-floor", config::getDouble),
+              warmup);
       return new OptimizerSpec(
           typed("optimizer.kind", k -> OptimizerSpec.Kind.parse(config.getString(k))),
           typed("optimizer.learning-rate", config::getDouble),
@@ -342,7 +361,9 @@ public final class JobConfig {
           typed("optimizer.beta2", config::getDouble),
           typed("optimizer.epsilon", config::getDouble),
           typed("optimizer.l2", config::getDouble),
-          typed("optimizer.weight-decay", config::getDouble));
+          typed("optimizer.weight-decay", config::getDouble),
+          schedule,
+          typed("optimizer.clip-norm", config::getDouble));
     } catch (IllegalArgumentException e) {
       throw new ConfigException(
           describe(config.getValue("optimizer")) + ": optimizer: " + e.getMessage(), e);

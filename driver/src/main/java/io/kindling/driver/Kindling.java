@@ -23,6 +23,7 @@ import picocli.CommandLine.ScopeType;
       EvaluateCommand.class,
       PredictCommand.class,
       InspectCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Kindling implements Callable<Integer> {

@@ -64,6 +64,12 @@ final class RunStore {
     write(SUMMARY, json + "\n");
   }
 
+  String readSummary() throws IOException {
+    try (var in = fs.open(new Path(root, SUMMARY))) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
   /** Whether the run completed: its summary is written last. */
   boolean finished() throws IOException {
     return fs.exists(new Path(root, SUMMARY));

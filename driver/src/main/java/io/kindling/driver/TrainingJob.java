@@ -35,8 +35,8 @@ final class TrainingJob {
     this.resume = resume;
   }
 
-  /** Runs the job and returns the run folder. */
-  String run() throws IOException {
+  /** Runs the job and returns its summary (with the run folder in {@code run_dir}). */
+  ObjectNode run() throws IOException {
     Configuration hadoop = spark.hadoopConfiguration();
     if (resume && config.runDir().isEmpty()) {
       throw new ConfigException(
@@ -50,7 +50,7 @@ final class TrainingJob {
           "kindling: run "
               + store.root()
               + " has already finished (summary.json exists); nothing to do");
-      return store.root();
+      return (ObjectNode) Json.MAPPER.readTree(store.readSummary());
     }
     JobConfig.Data dataConfig = config.data();
     JobConfig.Train train = config.train();
@@ -68,14 +68,6 @@ final class TrainingJob {
     LabeledData trainFile = DataSets.train(dataConfig, hadoop);
     LabeledData testFile = DataSets.test(dataConfig, hadoop);
     requireMatchingShape(network, trainFile);
-    TrainingPlan plan =
-        new TrainingPlan(
-            network,
-            config.optimizer(),
-            train.batchSize(),
-            config.threadsPerWorker(),
-            config.seed());
-    MemoryPlan.check(spark.getConf(), plan, trainFile.size() * (long) trainFile.width(), workers);
     PreparedData data =
         PreparedData.prepare(
             spark,
@@ -87,6 +79,16 @@ final class TrainingJob {
             workers,
             config.seed(),
             StorageLevel.MEMORY_ONLY());
+    int stepsPerEpoch =
+        (data.largestPartition(workers) + train.batchSize() - 1) / train.batchSize();
+    TrainingPlan plan =
+        new TrainingPlan(
+            network,
+            config.optimizer((long) stepsPerEpoch * train.epochs()),
+            train.batchSize(),
+            config.threadsPerWorker(),
+            config.seed());
+    MemoryPlan.check(spark.getConf(), plan, trainFile.size() * (long) trainFile.width(), workers);
     SyncStrategy sync = new ParameterAveraging(spark, plan, train.aggregationDepth());
 
     JobConfig.EarlyStop earlyConfig = config.earlyStopping();
@@ -127,6 +129,7 @@ final class TrainingJob {
     } else if (resume) {
       out.println("kindling: no checkpoint in " + store.root() + "; starting from the beginning");
     }
+    long startRounds = position.roundsCompleted;
     store.writeConfig(config.render());
 
     out.printf(
@@ -135,7 +138,7 @@ final class TrainingJob {
         config.jobName(),
         network.describe(),
         network.numParams(),
-        config.optimizer().kind().configName(),
+        plan.optimizer().kind().configName(),
         workers,
         config.threadsPerWorker(),
         sync.name(),
@@ -152,11 +155,15 @@ final class TrainingJob {
       out.println("kindling: skipped bad records: " + data.skipped());
     }
 
+    ExecutorWatch executorWatch = new ExecutorWatch(out);
+    spark.sc().addSparkListener(executorWatch);
+    RoundTimes roundTimes = new RoundTimes();
     List<TrainingListener> listeners =
         List.of(
             new SparkStatus(spark, train.epochs()),
             new ConsoleProgress(out),
-            new MetricsLog(store));
+            new MetricsLog(store),
+            roundTimes);
     Trigger checkpointWhen =
         Trigger.everyRounds(checkpointConfig.everyRounds())
             .or(Trigger.everyEpochs(checkpointConfig.everyEpochs()));
@@ -178,6 +185,7 @@ final class TrainingJob {
       outcome = trainer.train(state, position, early, guard);
     } finally {
       store.close();
+      spark.sc().removeSparkListener(executorWatch);
     }
 
     spark.setJobGroup("kindling-evaluation", "final evaluation", false);
@@ -214,11 +222,16 @@ final class TrainingJob {
     summary.put("batch_size", train.batchSize());
     summary.put("epochs", done.epochsCompleted);
     summary.put("rounds", done.roundsCompleted);
+    summary.put("rounds_this_run", done.roundsCompleted - startRounds);
     summary.put("stopped_early", outcome.stopReason());
     summary.put("train_seconds", done.trainSeconds);
     summary.put("compute_seconds", done.computeSeconds);
     summary.put("sync_seconds", done.syncSeconds);
     summary.put("examples_per_second", done.examples / done.trainSeconds);
+    summary.put("round_seconds", roundTimes.medianRoundSeconds());
+    summary.put("sync_fraction", roundTimes.medianSyncFraction());
+    summary.put("round_seconds", roundTimes.medianRoundSeconds());
+    summary.put("sync_fraction", roundTimes.medianSyncFraction());
     summary.put("test_accuracy", test.accuracy());
     summary.put("test_macro_f1", test.macroF1());
     summary.put("test_weighted_f1", test.weightedF1());
@@ -246,7 +259,7 @@ final class TrainingJob {
         done.epochsCompleted,
         ConsoleProgress.duration(done.trainSeconds),
         store.root());
-    return store.root();
+    return summary;
   }
 
   private static void requireMatchingShape(NetworkSpec network, LabeledData data) {

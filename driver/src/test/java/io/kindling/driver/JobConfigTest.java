@@ -29,7 +29,7 @@ class JobConfigTest {
     assertThat(c.jobName()).isEqualTo("fashion-mnist-mlp");
     assertThat(c.workers()).isEqualTo(2);
     assertThat(c.model().describe()).isEqualTo("dense 784-256-128-10");
-    assertThat(c.optimizer().kind()).isEqualTo(OptimizerSpec.Kind.ADAM);
+    assertThat(c.optimizer(100).kind()).isEqualTo(OptimizerSpec.Kind.ADAM);
     assertThat(c.train().averagingFrequency()).isEqualTo(10);
   }
 
@@ -95,6 +95,24 @@ class JobConfigTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("job 'no-such-job' not found")
         .hasMessageContaining("fashion-mnist-mlp");
+  }
+
+  @Test
+  void scheduleWithoutStepsSpansTheWholeRun() {
+    JobConfig c =
+        JobConfig.load(
+            "fashion-mnist-mlp",
+            HOME,
+            Map.of(),
+            List.of(
+                "optimizer.schedule=cosine", "optimizer.warmup-steps=10", "optimizer.clip-norm=2"));
+    OptimizerSpec o = c.optimizer(1000);
+    // The warm-up, then the cosine over the rest of the run, ending at the floor on its last step.
+    assertThat(o.schedule().steps()).isEqualTo(990);
+    assertThat(o.schedule().warmupSteps()).isEqualTo(10);
+    assertThat(o.clipNorm()).isEqualTo(2.0);
+    assertThat(o.learningRate(10)).isCloseTo(0.001, org.assertj.core.api.Assertions.within(1e-12));
+    assertThat(o.learningRate(999)).isLessThan(1e-7);
   }
 
   @Test

@@ -172,7 +172,47 @@ class KindlingTest {
     Result r = kindling("inspect", dir.resolve("run/model").toString());
     assertThat(r.status()).as(r.err()).isZero();
     assertThat(r.out())
-        .contains("dense 784-256-128-10", "total parameters: 235,146", "relu", "min-max");
+        .contains(
+            "dense 784-256-128-10", "total parameters: 235,146", "relu", "standard per feature");
+  }
+
+  @Test
+  @Order(6)
+  void benchScalingPrintsTheAgreedJsonFields() throws Exception {
+    Result r =
+        kindling(
+            "bench",
+            "scaling",
+            "--epochs",
+            "1",
+            "--json",
+            "--runs",
+            dir.resolve("bench").toString(),
+            "--set",
+            "data.limit=3000",
+            "--master",
+            "local[2]");
+    assertThat(r.status()).as(r.err()).isZero();
+    List<String> lines = r.out().strip().lines().toList();
+    JsonNode json = Json.MAPPER.readTree(lines.get(lines.size() - 1));
+    assertThat(json.get("sgemm_gflops").get("1").asDouble()).isPositive();
+    assertThat(json.get("sgemm_gflops").get("2").asDouble()).isPositive();
+    assertThat(json.get("results")).hasSize(2);
+    for (JsonNode result : json.get("results")) {
+      for (String field :
+          List.of(
+              "workers",
+              "threads",
+              "examples_per_second",
+              "test_accuracy",
+              "round_seconds",
+              "sync_fraction",
+              "fraction_of_sgemm")) {
+        assertThat(result.has(field)).as(field).isTrue();
+      }
+      assertThat(result.get("sync_fraction").asDouble()).isBetween(0.0, 1.0);
+    }
+    assertThat(json.get("results").get(1).get("workers").asInt()).isEqualTo(2);
   }
 
   @Test
