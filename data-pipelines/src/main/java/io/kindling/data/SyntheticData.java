@@ -34,14 +34,21 @@ public final class SyntheticData {
   private final double labelNoise;
   private final long seed;
   private final int partitions;
+  private final long firstRow;
 
   /** {@code rows} examples of {@code features} features in {@code classes} classes, no noise. */
   public SyntheticData(long rows, int features, int classes) {
-    this(rows, features, classes, 0, 0, 0);
+    this(rows, features, classes, 0, 0, 0, 0);
   }
 
   private SyntheticData(
-      long rows, int features, int classes, double labelNoise, long seed, int partitions) {
+      long rows,
+      int features,
+      int classes,
+      double labelNoise,
+      long seed,
+      int partitions,
+      long firstRow) {
     if (rows < 1 || features < 1 || classes < 2) {
       throw new IllegalArgumentException(
           "synthetic data needs rows >= 1, features >= 1 and classes >= 2, got "
@@ -56,6 +63,9 @@ public final class SyntheticData {
       throw new IllegalArgumentException(
           "label noise must be in [0, " + (classes - 1.0) / classes + "), got " + labelNoise);
     }
+    if (firstRow < 0) {
+      throw new IllegalArgumentException("the first row must be >= 0, got " + firstRow);
+    }
     if (partitions < 0) {
       throw new IllegalArgumentException("partitions must be >= 0, got " + partitions);
     }
@@ -65,21 +75,30 @@ public final class SyntheticData {
     this.labelNoise = labelNoise;
     this.seed = seed;
     this.partitions = partitions;
+    this.firstRow = firstRow;
   }
 
   /** The probability that a label is replaced by another class (default 0). */
   public SyntheticData withLabelNoise(double p) {
-    return new SyntheticData(rows, features, classes, p, seed, partitions);
+    return new SyntheticData(rows, features, classes, p, seed, partitions, firstRow);
   }
 
   /** The seed of the teacher and of every row (default 0). */
   public SyntheticData withSeed(long seed) {
-    return new SyntheticData(rows, features, classes, labelNoise, seed, partitions);
+    return new SyntheticData(rows, features, classes, labelNoise, seed, partitions, firstRow);
+  }
+
+  /**
+   * Generates rows {@code firstRow .. firstRow + rows - 1} (default 0): with the same seed, a
+   * disjoint range gives a test split labelled by the same teacher.
+   */
+  public SyntheticData withFirstRow(long firstRow) {
+    return new SyntheticData(rows, features, classes, labelNoise, seed, partitions, firstRow);
   }
 
   /** Output partitions (files); 0 (the default) means Spark's default parallelism. */
   public SyntheticData withPartitions(int partitions) {
-    return new SyntheticData(rows, features, classes, labelNoise, seed, partitions);
+    return new SyntheticData(rows, features, classes, labelNoise, seed, partitions, firstRow);
   }
 
   /** The accuracy of the teacher, which no model can beat: {@code 1 - labelNoise}. */
@@ -100,7 +119,7 @@ public final class SyntheticData {
             .add("label", DataTypes.IntegerType, false);
     Generator generator = new Generator(teacher(), features, classes, labelNoise, seed);
     spark
-        .range(0, rows, 1, parts)
+        .range(firstRow, firstRow + rows, 1, parts)
         .mapPartitions(generator, Encoders.row(schema))
         .write()
         .parquet(path);

@@ -50,9 +50,7 @@ final class EvaluateCommand implements Callable<Integer> {
       SavedModel saved = SavedModel.load(model, spark.hadoopConfiguration());
       JobConfig.Data data = config.data();
       LabeledData examples =
-          split.equals("test")
-              ? DataSets.test(data, spark.hadoopConfiguration())
-              : DataSets.train(data, spark.hadoopConfiguration());
+          split.equals("test") ? DataSets.test(data, spark) : DataSets.train(data, spark);
       JavaRDD<ExampleBlock> blocks =
           saved.blocks(spark, examples, SparkRuntime.workers(spark, config), config.seed());
       ConfusionMatrix cm =

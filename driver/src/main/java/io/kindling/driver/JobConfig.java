@@ -274,12 +274,23 @@ public final class JobConfig {
       String trainLabels,
       String testImages,
       String testLabels,
+      String train,
+      String test,
       int classes,
+      int[] shape,
+      String labelColumn,
+      List<String> featureColumns,
+      boolean csvHeader,
+      char csvDelimiter,
+      int libsvmFeatures,
+      boolean resizeImages,
       double validationFraction,
       Normaliser.Kind normalise,
       boolean perFeature,
       BadRecordPolicy badRecords,
       int limit) {
+
+    static final List<String> FORMATS = List.of("idx", "csv", "libsvm", "parquet", "images");
 
     /** A file of the data set: names that are already paths or URIs stay as they are. */
     public String file(String name) {
@@ -289,12 +300,13 @@ public final class JobConfig {
 
   public Data data() {
     String format = typed("data.format", config::getString);
-    if (!format.equals("idx")) {
+    if (!Data.FORMATS.contains(format)) {
       throw new ConfigException(
           describe(config.getValue("data.format"))
               + ": data.format '"
               + format
-              + "' is not supported; use idx");
+              + "' is not supported; use one of "
+              + String.join(", ", Data.FORMATS));
     }
     double fraction = typed("data.validation-fraction", config::getDouble);
     if (fraction < 0 || fraction >= 1) {
@@ -302,6 +314,24 @@ public final class JobConfig {
           describe(config.getValue("data.validation-fraction"))
               + ": data.validation-fraction must be in [0, 1)");
     }
+    String train = typed("data.train", config::getString);
+    String test = typed("data.test", config::getString);
+    if (!format.equals("idx") && (train.isEmpty() || test.isEmpty())) {
+      throw new ConfigException(
+          describe(config.getValue("data.format"))
+              + ": data.format "
+              + format
+              + " reads data.train and data.test: set both (a file, folder or glob)");
+    }
+    String delimiter = typed("data.csv-delimiter", config::getString);
+    if (delimiter.length() != 1) {
+      throw new ConfigException(
+          describe(config.getValue("data.csv-delimiter"))
+              + ": data.csv-delimiter must be one character, got '"
+              + delimiter
+              + "'");
+    }
+    List<Integer> shape = typed("data.shape", config::getIntList);
     return new Data(
         format,
         typed("data.path", config::getString),
@@ -309,7 +339,16 @@ public final class JobConfig {
         typed("data.train-labels", config::getString),
         typed("data.test-images", config::getString),
         typed("data.test-labels", config::getString),
+        train,
+        test,
         positive("data.classes"),
+        shape.stream().mapToInt(Integer::intValue).toArray(),
+        typed("data.label-column", config::getString),
+        typed("data.feature-columns", config::getStringList),
+        typed("data.csv-header", config::getBoolean),
+        delimiter.charAt(0),
+        nonNegative("data.libsvm-features"),
+        typed("data.resize-images", config::getBoolean),
         fraction,
         typed("data.normalise", k -> Normaliser.Kind.parse(config.getString(k))),
         typed("data.per-feature", config::getBoolean),

@@ -23,6 +23,7 @@ import picocli.CommandLine.ScopeType;
       EvaluateCommand.class,
       PredictCommand.class,
       InspectCommand.class,
+      GenerateCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -65,8 +65,8 @@ final class TrainingJob {
             hadoop,
             checkpointConfig.keep());
 
-    LabeledData trainFile = DataSets.train(dataConfig, hadoop);
-    LabeledData testFile = DataSets.test(dataConfig, hadoop);
+    LabeledData trainFile = DataSets.train(dataConfig, spark);
+    LabeledData testFile = DataSets.test(dataConfig, spark);
     requireMatchingShape(network, trainFile);
     PreparedData data =
         PreparedData.prepare(

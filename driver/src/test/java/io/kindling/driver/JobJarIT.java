@@ -10,6 +10,9 @@ import org.junit.jupiter.api.Test;
 
 /** The job jar is thin on Spark and Hadoop (they are provided) but carries ND4J and its natives. */
 class JobJarIT {
+  private static final String NATIVES =
+      "org/nd4j/linalg/cpu/nativecpu/bindings/" + System.getProperty("kindling.nd4jClassifier");
+
   private static List<String> entries() throws IOException {
     try (JarFile jar = new JarFile(System.getProperty("kindling.jobJar"))) {
       return jar.stream().map(ZipEntry::getName).toList();
@@ -29,8 +32,8 @@ class JobJarIT {
   void holdsTheNativeLibrariesAndTheKindlingClasses() throws IOException {
     assertThat(entries())
         .contains(
-            "org/nd4j/linalg/cpu/nativecpu/bindings/linux-x86_64/libnd4jcpu.so",
-            "org/nd4j/linalg/cpu/nativecpu/bindings/linux-x86_64/libjnind4jcpu.so",
+            NATIVES + "/libnd4jcpu.so",
+            NATIVES + "/libjnind4jcpu.so",
             "org/bytedeco/openblas/linux-x86_64/libopenblas.so.0",
             "io/kindling/driver/Kindling.class",
             "io/kindling/kernels/Network.class",

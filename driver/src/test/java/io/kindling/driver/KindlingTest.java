@@ -216,6 +216,70 @@ class KindlingTest {
   }
 
   @Test
+  void generatedParquetTrainsCloseToTheBestPossibleAccuracy() throws Exception {
+    Path data = dir.resolve("synthetic");
+    for (String[] split : new String[][] {{"train", "20000", "0"}, {"test", "4000", "20000"}}) {
+      Result g =
+          kindling(
+              "generate",
+              "--rows",
+              split[1],
+              "--features",
+              "20",
+              "--classes",
+              "4",
+              "--noise",
+              "0.1",
+              "--seed",
+              "7",
+              "--first-row",
+              split[2],
+              "--partitions",
+              "2",
+              "--output",
+              data.resolve(split[0]).toString(),
+              "--master",
+              "local[2]");
+      assertThat(g.status()).as(g.err()).isZero();
+      assertThat(g.out()).contains("best possible accuracy 0.9000");
+    }
+    Path job = dir.resolve("synthetic.conf");
+    Files.writeString(
+        job,
+        String.join(
+            "\n",
+            "job.name = synthetic",
+            "spark.workers = 2",
+            "data { format = parquet, path = \""
+                + data
+                + "\", train = train, test = test, classes = 4, normalise = none }",
+            "model { input = [20], layers = [{type = dense, units = 32, activation = relu}, {type = dense, units = 4}] }",
+            "train.epochs = 5",
+            "optimizer.learning-rate = 0.01",
+            ""));
+    Path run = dir.resolve("synthetic-run");
+    Result r =
+        kindling(
+            "train",
+            "--job",
+            job.toString(),
+            "--run-dir",
+            run.toString(),
+            "--master",
+            "local[2]",
+            "--set",
+            "spark.ui=false");
+    assertThat(r.status()).as(r.err()).isZero();
+    // Same seed and teacher, rows the training split never saw; 10% of their labels are flipped.
+    assertThat(
+            Json.MAPPER
+                .readTree(run.resolve("summary.json").toFile())
+                .get("test_accuracy")
+                .asDouble())
+        .isBetween(0.84, 0.92);
+  }
+
+  @Test
   void missingDataIsOneClearLine() {
     Result r =
         kindling(

@@ -7,6 +7,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * has task cores: left unset, every executor grabs every core and they fight.
  */
 public final class ComputeThreads {
+  static {
+    NativeBackend.select();
+  }
+
   private ComputeThreads() {}
 
   public static void set(int threads) {

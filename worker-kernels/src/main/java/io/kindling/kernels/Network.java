@@ -17,6 +17,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * the optimizer works on one contiguous range.
  */
 public final class Network {
+  static {
+    NativeBackend.select();
+  }
+
   /** Frees each network's native generator once the network is unreachable. */
   private static final Cleaner GENERATORS = Cleaner.create();
 

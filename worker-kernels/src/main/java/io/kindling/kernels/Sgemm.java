@@ -7,6 +7,10 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /** The machine's fp32 matrix-product rate through ND4J's BLAS: the yardstick for kernel speed. */
 public final class Sgemm {
+  static {
+    NativeBackend.select();
+  }
+
   private Sgemm() {}
 
   /**
