@@ -1,9 +1,13 @@
 package io.kindling.driver;
 
+import io.kindling.kernels.FlopCount;
+import io.kindling.kernels.NativeBackend;
+import io.kindling.kernels.NetworkSpec;
 import io.kindling.kernels.Sgemm;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.nd4j.shade.jackson.databind.node.ArrayNode;
@@ -19,7 +23,7 @@ import picocli.CommandLine.ParentCommand;
     mixinStandardHelpOptions = true,
     description =
         "Benchmarks. Each prints a table, and with --json one JSON object on its last line.",
-    subcommands = {BenchCommand.Scaling.class})
+    subcommands = {BenchCommand.Kernels.class, BenchCommand.Scaling.class, DataBench.class})
 final class BenchCommand {
   @ParentCommand Kindling kindling;
 
@@ -30,6 +34,91 @@ final class BenchCommand {
       node.put(Integer.toString(threads), Sgemm.gflops(threads, 1024, 9));
     }
     return node;
+  }
+
+  @Command(
+      name = "kernels",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Time the local training step (no Spark) of the default dense network and of the CNN job at",
+        "batch 128 with 1 and 2 BLAS threads; report examples/s, GFLOP/s (6 x forward multiply-adds",
+        "per example) and that as a fraction of the sgemm rate measured in the same run."
+      })
+  static final class Kernels implements Callable<Integer> {
+    @ParentCommand BenchCommand bench;
+
+    @Option(
+        names = "--json",
+        description = "Print the results as one JSON object on the last line.")
+    boolean json;
+
+    @Option(
+        names = "--batch",
+        defaultValue = "128",
+        description = "Minibatch size (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Override
+    public Integer call() {
+      Kindling kindling = bench.kindling;
+      ObjectNode sgemm = sgemm();
+      ArrayNode results = Json.MAPPER.createArrayNode();
+      String[][] models = {{"dense", "fashion-mnist-mlp"}, {"cnn", "fashion-mnist-cnn"}};
+      for (String[] model : models) {
+        NetworkSpec spec = JobConfig.load(model[1], kindling.home, Map.of(), List.of()).model();
+        for (int threads = 1; threads <= 2; threads++) {
+          double examplesPerSecond = StepTimer.examplesPerSecond(spec, batch, threads);
+          double gflops = examplesPerSecond * 6.0 * FlopCount.forwardMultiplyAdds(spec) / 1e9;
+          ObjectNode r = results.addObject();
+          r.put("model", model[0]);
+          r.put("network", spec.describe());
+          r.put("threads", threads);
+          r.put("batch", batch);
+          r.put("examples_per_second", examplesPerSecond);
+          r.put("gflops", gflops);
+          r.put("fraction_of_sgemm", gflops / sgemm.get(Integer.toString(threads)).asDouble());
+        }
+      }
+      ObjectNode out = Json.object();
+      out.set("sgemm_gflops", sgemm);
+      out.put("nd4j_build", "linux-x86_64" + NativeBackend.extension());
+      out.set("results", results);
+      StringBuilder table = new StringBuilder();
+      table.append(
+          String.format(
+              Locale.ROOT,
+              "libnd4j %s; sgemm 1024x1024: %.1f GFLOP/s (1 thread), %.1f GFLOP/s (2 threads)%n",
+              out.get("nd4j_build").asText(),
+              sgemm.get("1").asDouble(),
+              sgemm.get("2").asDouble()));
+      table.append(
+          String.format(
+              Locale.ROOT,
+              "%-6s %-8s %-6s %12s %10s %10s%n",
+              "model",
+              "threads",
+              "batch",
+              "examples/s",
+              "GFLOP/s",
+              "of sgemm"));
+      results.forEach(
+          r ->
+              table.append(
+                  String.format(
+                      Locale.ROOT,
+                      "%-6s %-8d %-6d %12.0f %10.1f %10.2f%n",
+                      r.get("model").asText(),
+                      r.get("threads").asInt(),
+                      r.get("batch").asInt(),
+                      r.get("examples_per_second").asDouble(),
+                      r.get("gflops").asDouble(),
+                      r.get("fraction_of_sgemm").asDouble())));
+      kindling.out.print(table);
+      if (json) {
+        kindling.out.println(out.toString());
+      }
+      return 0;
+    }
   }
 
   @Command(
