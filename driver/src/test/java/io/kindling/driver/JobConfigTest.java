@@ -28,7 +28,8 @@ class JobConfigTest {
     JobConfig c = JobConfig.load("fashion-mnist-mlp", HOME, Map.of(), List.of());
     assertThat(c.jobName()).isEqualTo("fashion-mnist-mlp");
     assertThat(c.workers()).isEqualTo(2);
-    assertThat(c.model().describe()).isEqualTo("dense 784-256-128-10");
+    assertThat(c.model().describe())
+        .isEqualTo("dense 784-512 dropout 512-512 dense 512-256 dropout 256-256 dense 256-10");
     assertThat(c.optimizer(100).kind()).isEqualTo(OptimizerSpec.Kind.ADAM);
     assertThat(c.train().averagingFrequency()).isEqualTo(10);
   }

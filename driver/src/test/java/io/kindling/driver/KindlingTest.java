@@ -100,7 +100,8 @@ class KindlingTest {
     assertThat(Files.readAllLines(run.resolve("metrics.jsonl"))).hasSize(2);
     assertThat(Files.readString(run.resolve("config.conf"))).contains("fashion-mnist-mlp");
     ModelFile model = ModelFile.read(ModelFile.folder(run.resolve("model")));
-    assertThat(model.spec().describe()).isEqualTo("dense 784-256-128-10");
+    assertThat(model.spec().describe())
+        .isEqualTo("dense 784-512 dropout 512-512 dense 512-256 dropout 256-256 dense 256-10");
   }
 
   @Test
@@ -173,7 +174,10 @@ class KindlingTest {
     assertThat(r.status()).as(r.err()).isZero();
     assertThat(r.out())
         .contains(
-            "dense 784-256-128-10", "total parameters: 235,146", "relu", "standard per feature");
+            "dense 784-512 dropout 512-512 dense 512-256 dropout 256-256 dense 256-10",
+            "total parameters: 535,818",
+            "relu",
+            "standard per feature");
   }
 
   @Test
