@@ -23,14 +23,16 @@ final class LocalSteps {
       for (int s = round.firstStep(); s < round.firstStep() + round.steps() && s < steps; s++) {
         int from = s * plan.batchSize();
         int count = Math.min(plan.batchSize(), block.size() - from);
+        long iteration = round.iteration() + s - round.firstStep();
         c.lossSum +=
             trainer.step(
                 block,
                 order,
                 from,
                 count,
-                (int) (round.iteration() + s - round.firstStep()),
-                round.epoch());
+                (int) iteration,
+                round.epoch(),
+                stepSeed(plan, partition, iteration));
         c.batches++;
         c.examples += count;
       }
@@ -41,6 +43,11 @@ final class LocalSteps {
     } finally {
       TrainerPool.release(plan, trainer);
     }
+  }
+
+  /** Each partition draws its own dropout masks, the same ones on every retry. */
+  static long stepSeed(TrainingPlan plan, int partition, long iteration) {
+    return LocalTrainer.stepSeed(plan.seed() * 1_000_003L + partition, iteration);
   }
 
   /** The seeded permutation of a partition's rows for one epoch. */

@@ -1,8 +1,6 @@
 package io.kindling.sync;
 
 import io.kindling.kernels.ExampleBlock;
-import io.kindling.kernels.LocalTrainer;
-import io.kindling.kernels.Network;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
@@ -28,10 +26,7 @@ public final class ParameterAveraging implements SyncStrategy {
     this.spark = spark;
     this.plan = plan;
     this.aggregationDepth = aggregationDepth;
-    LocalTrainer t =
-        new LocalTrainer(Network.create(plan.network(), plan.seed()), plan.optimizer(), 1);
-    this.initialState = new float[t.stateSize()];
-    t.exportState(initialState);
+    this.initialState = plan.initialState();
     // Named, so the Spark UI's stages show how much each round trained and at what loss.
     this.examples = spark.sc().longAccumulator("kindling: examples trained");
     this.lossSum = spark.sc().doubleAccumulator("kindling: minibatch loss sum");

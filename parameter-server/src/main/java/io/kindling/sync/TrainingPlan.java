@@ -1,5 +1,7 @@
 package io.kindling.sync;
 
+import io.kindling.kernels.LocalTrainer;
+import io.kindling.kernels.Network;
 import io.kindling.kernels.NetworkSpec;
 import io.kindling.kernels.OptimizerSpec;
 import java.io.Serializable;
@@ -20,6 +22,17 @@ public record TrainingPlan(
       throw new IllegalArgumentException(
           "threads per worker must be positive, got " + threadsPerWorker);
     }
+  }
+
+  /**
+   * The state {@code [parameters | optimizer state]} a fresh run starts from, whatever the
+   * strategy: parameters initialised from the seed, optimizer state zero.
+   */
+  float[] initialState() {
+    LocalTrainer trainer = new LocalTrainer(Network.create(network, seed), optimizer, 1);
+    float[] state = new float[trainer.stateSize()];
+    trainer.exportState(state);
+    return state;
   }
 
   /** Minibatch steps in one pass over a partition of the given size. */

@@ -1,16 +1,13 @@
 package io.kindling.kernels;
 
-import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * The local training step: one minibatch forward, backward and update, on one network and one
- * optimizer whose state sits in a flat buffer beside the parameters. Input buffers are sized once
- * for the batch size and every temporary lives in a workspace, so a warm step allocates nothing.
- * The update touches only the network's trainable parameters; running statistics change only
- * through the forward pass.
+ * The local training step: one minibatch forward and backward ({@link MinibatchGradient}), then the
+ * update of the whole network by an optimizer whose state sits in a flat buffer beside the
+ * parameters. Every temporary lives in a workspace, so a warm step allocates nothing. The update
+ * touches only the network's trainable parameters; running statistics change only through the
+ * forward pass.
  *
  * <p>{@link #exportState}/{@link #importState} move parameters and optimizer state as one vector
  * {@code [parameters | optimizer state]}: what synchronisation averages and checkpoints save.
@@ -20,17 +17,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 public final class LocalTrainer {
   private final Network network;
-  private final OptimizerSpec optimizer;
-  private final int batchSize;
-  private final int classes;
+  private final MinibatchGradient gradient;
+  private final ParameterUpdate update;
   private final long seed;
-  private final INDArray optimizerState;
-  private final int optimizerStateSize;
-  private final UpdateRule rule;
-  private final INDArray input;
-  private final INDArray targets;
-  private final float[] staging;
-  private final float[] targetStaging;
 
   public LocalTrainer(Network network, OptimizerSpec optimizer, int batchSize) {
     this(network, optimizer, batchSize, 0);
@@ -46,20 +35,10 @@ public final class LocalTrainer {
           "network " + network.spec().describe() + " has no trainable parameters");
     }
     this.network = network;
-    this.optimizer = optimizer;
-    this.batchSize = batchSize;
+    this.gradient = new MinibatchGradient(network, batchSize);
+    this.update =
+        new ParameterUpdate(optimizer, network.trainable().length(), network.params().dataType());
     this.seed = seed;
-    this.classes = network.spec().outputSize();
-    INDArray params = network.params();
-    long trainable = network.trainable().length();
-    this.optimizerStateSize = Math.toIntExact(optimizer.stateSize(trainable));
-    this.optimizerState = Nd4j.create(params.dataType(), Math.max(1, optimizerStateSize));
-    this.rule = optimizer.rule(optimizerStateSize == 0 ? null : optimizerState);
-    int width = network.spec().inputSize();
-    this.input = Nd4j.create(params.dataType(), batchSize, width);
-    this.targets = Nd4j.create(params.dataType(), batchSize, classes);
-    this.staging = new float[batchSize * width];
-    this.targetStaging = new float[batchSize * classes];
   }
 
   public Network network() {
@@ -67,19 +46,17 @@ public final class LocalTrainer {
   }
 
   public int batchSize() {
-    return batchSize;
+    return gradient.batchSize();
   }
 
   /** Length of the vector {@code [parameters | optimizer state]}. */
   public int stateSize() {
-    return network.numParams() + optimizerStateSize;
+    return network.numParams() + update.stateSize();
   }
 
   public void exportState(float[] dst) {
     network.readParams(dst, 0);
-    if (optimizerStateSize > 0) {
-      HostCopy.toHost(optimizerState, dst, network.numParams());
-    }
+    update.exportState(dst, network.numParams());
   }
 
   public void importState(float[] src) {
@@ -88,9 +65,7 @@ public final class LocalTrainer {
           "state vector has " + src.length + " values; this trainer needs " + stateSize());
     }
     network.writeParams(src, 0);
-    if (optimizerStateSize > 0) {
-      HostCopy.toDevice(src, network.numParams(), optimizerState);
-    }
+    update.importState(src, network.numParams());
   }
 
   /** The seed of step {@code iteration} of a trainer seeded with {@code seed}. */
@@ -129,55 +104,12 @@ public final class LocalTrainer {
       int iteration,
       int epoch,
       long stepSeed) {
-    if (count <= 0 || count > batchSize) {
-      throw new IllegalArgumentException("batch of " + count + " rows; batch size is " + batchSize);
-    }
-    block.gather(order, from, count, staging);
-    HostCopy.toDevice(staging, 0, input);
-    Arrays.fill(targetStaging, 0, count * classes, 0f);
-    int[] labels = block.labels();
-    for (int i = 0; i < count; i++) {
-      int label = labels[order[from + i]];
-      if (label < 0 || label >= classes) {
-        throw new IllegalArgumentException(
-            "row "
-                + order[from + i]
-                + " has label "
-                + label
-                + "; the network has "
-                + classes
-                + " classes");
-      }
-      targetStaging[i * classes + label] = 1f;
-    }
-    HostCopy.toDevice(targetStaging, 0, targets);
-    double loss;
     try (var ws = Workspaces.training()) {
-      INDArray x = count == batchSize ? input : input.get(NDArrayIndex.interval(0, count));
-      INDArray y = count == batchSize ? targets : targets.get(NDArrayIndex.interval(0, count));
-      loss = network.computeGradient(x, y, stepSeed);
-      update(iteration, epoch);
-    }
-    return loss;
-  }
-
-  /** Clip, L2, update rule, decoupled decay: on the trainable parameters only. */
-  private void update(int iteration, int epoch) {
-    INDArray params = network.trainable();
-    INDArray grad = network.gradients();
-    if (optimizer.clipNorm() > 0) {
-      double norm = grad.norm2Number().doubleValue();
-      if (norm > optimizer.clipNorm()) {
-        grad.muli(optimizer.clipNorm() / norm);
-      }
-    }
-    if (optimizer.l2() > 0) {
-      grad.addi(params.mul(optimizer.l2()));
-    }
-    rule.apply(grad, iteration, epoch);
-    params.subi(grad);
-    if (optimizer.kind() == OptimizerSpec.Kind.ADAMW && optimizer.weightDecay() > 0) {
-      params.muli(1.0 - optimizer.learningRate(iteration) * optimizer.weightDecay());
+      double loss = gradient.computeInWorkspace(block, order, from, count, stepSeed);
+      INDArray grad = network.gradients();
+      double norm = update.needsGradientNorm() ? grad.norm2Number().doubleValue() : 0;
+      update.apply(network.trainable(), grad, norm, iteration, epoch);
+      return loss;
     }
   }
 }

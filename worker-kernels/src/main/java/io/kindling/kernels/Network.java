@@ -157,6 +157,21 @@ public final class Network {
     HostCopy.toDevice(src, offset, params);
   }
 
+  /** Length of the trainable prefix of the parameter vector, and of the gradient vector. */
+  public int numTrainableParams() {
+    return Math.toIntExact(trainable.length());
+  }
+
+  /** Replaces the trainable parameters with {@code src[offset, offset + numTrainableParams())}. */
+  public void writeTrainableParams(float[] src, int offset) {
+    HostCopy.toDevice(src, offset, params, 0, numTrainableParams());
+  }
+
+  /** Copies the gradient of the last {@link MinibatchGradient#compute} into {@code dst}. */
+  public void readGradients(float[] dst, int offset) {
+    HostCopy.toHost(gradients, dst, offset);
+  }
+
   INDArray params() {
     return params;
   }

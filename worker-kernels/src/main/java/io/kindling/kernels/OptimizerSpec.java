@@ -162,7 +162,17 @@ public record OptimizerSpec(
 
   /** Length of the optimizer state for {@code n} trainable parameters. */
   long stateSize(long n) {
-    return kind == Kind.MOMENTUM ? n : updater().stateSize(n);
+    return n * stateComponents();
+  }
+
+  /**
+   * How many vectors as long as the trainable parameters the optimizer state holds, one after the
+   * other: 0 for SGD, 1 for the velocity or running average of momentum, Nesterov, RMSProp and
+   * AdaGrad, 2 for Adam's first and second moments. A shard {@code [from, to)} of the parameters
+   * owns {@code [from, to)} of each.
+   */
+  public int stateComponents() {
+    return kind == Kind.MOMENTUM ? 1 : (int) updater().stateSize(1);
   }
 
   /** The update rule, its state in {@code state} ({@link #stateSize} long; null when 0). */

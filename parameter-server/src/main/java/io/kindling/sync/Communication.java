@@ -1,0 +1,27 @@
+package io.kindling.sync;
+
+/**
+ * What the workers of a sharded all-reduce sent each other in one round.
+ *
+ * @param workers the ring's size W
+ * @param steps the synchronous steps of the round
+ * @param seconds the longest any worker spent in collectives during the steps, waiting for slower
+ *     peers included
+ * @param bytesPerWorkerPerStep data bytes one worker sent per step, averaged over workers and steps
+ *     (frame headers and the clipping norm included; set-up and the end-of-round averaging of
+ *     running statistics excluded)
+ * @param optimumBytesPerWorkerPerStep the ring optimum for the trainable parameters' gradients and
+ *     parameters, {@code 2 (W - 1) / W} times their fp32 bytes
+ */
+public record Communication(
+    int workers,
+    int steps,
+    double seconds,
+    double bytesPerWorkerPerStep,
+    double optimumBytesPerWorkerPerStep) {
+
+  /** The ring optimum per worker and step for {@code trainable} fp32 parameters. */
+  static double optimumBytes(int workers, long trainable) {
+    return 2.0 * (workers - 1) / workers * 4 * trainable;
+  }
+}

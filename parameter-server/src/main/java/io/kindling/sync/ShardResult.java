@@ -1,0 +1,78 @@
+package io.kindling.sync;
+
+import java.io.Serializable;
+
+/**
+ * One all-reduce task's result for a round: its shard of the optimizer state and, from task 0
+ * alone, the parameters (identical on every task), with its share of the round's figures.
+ *
+ * <p>Optimizer-state layout (see {@link io.kindling.kernels.OptimizerShard}): the full state is
+ * {@code components} vectors as long as the trainable parameters, one after the other; a shard
+ * {@code [from, to)} holds {@code [from, to)} of each, one after the other.
+ */
+final class ShardResult implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  final int rank;
+  final int from;
+  final int to;
+  final float[] parameters;
+  final float[] optimizerState;
+  final double lossSum;
+  final long batches;
+  final long examples;
+  final int steps;
+  final double computeSeconds;
+  final double communicationSeconds;
+  final long stepBytes;
+
+  ShardResult(
+      int rank,
+      int from,
+      int to,
+      float[] parameters,
+      float[] optimizerState,
+      double lossSum,
+      long batches,
+      long examples,
+      int steps,
+      double computeSeconds,
+      double communicationSeconds,
+      long stepBytes) {
+    this.rank = rank;
+    this.from = from;
+    this.to = to;
+    this.parameters = parameters;
+    this.optimizerState = optimizerState;
+    this.lossSum = lossSum;
+    this.batches = batches;
+    this.examples = examples;
+    this.steps = steps;
+    this.computeSeconds = computeSeconds;
+    this.communicationSeconds = communicationSeconds;
+    this.stepBytes = stepBytes;
+  }
+
+  /**
+   * Shard {@code [from, to)} of the optimizer state held in {@code state} (a {@code [parameters |
+   * optimizer state]} vector with {@code numParams} parameters, {@code trainable} of them
+   * trainable).
+   */
+  static float[] sliceOptimizerState(
+      float[] state, int numParams, int trainable, int components, int from, int to) {
+    int length = to - from;
+    float[] shard = new float[components * length];
+    for (int c = 0; c < components; c++) {
+      System.arraycopy(state, numParams + c * trainable + from, shard, c * length, length);
+    }
+    return shard;
+  }
+
+  /** Writes this shard's optimizer state into its place in a {@code [parameters | ...]} vector. */
+  void placeOptimizerState(float[] state, int numParams, int trainable) {
+    int length = to - from;
+    for (int c = 0; c * length < optimizerState.length; c++) {
+      System.arraycopy(optimizerState, c * length, state, numParams + c * trainable + from, length);
+    }
+  }
+}
