@@ -416,7 +416,10 @@ public final class JobConfig {
       String sync,
       int averagingFrequency,
       int aggregationDepth,
-      double maxLossRatio) {}
+      double maxLossRatio,
+      java.time.Duration allreduceTimeout,
+      int allreduceAttempts,
+      boolean allreduceBf16) {}
 
   /** The checkpoint section. */
   public record Checkpoint(int everyRounds, int everyEpochs, int keep, String dir) {}
@@ -441,12 +444,13 @@ public final class JobConfig {
 
   public Train train() {
     String sync = typed("train.sync", config::getString);
-    if (!sync.equals("averaging")) {
+    if (!SyncStrategies.NAMES.contains(sync)) {
       throw new ConfigException(
           describe(config.getValue("train.sync"))
               + ": train.sync '"
               + sync
-              + "' is not available; use averaging");
+              + "' is not available; use one of "
+              + String.join(", ", SyncStrategies.NAMES));
     }
     return new Train(
         positive("train.epochs"),
@@ -454,7 +458,10 @@ public final class JobConfig {
         sync,
         positive("train.averaging-frequency"),
         positive("train.aggregation-depth"),
-        typed("train.max-loss-ratio", config::getDouble));
+        typed("train.max-loss-ratio", config::getDouble),
+        typed("train.allreduce-timeout", config::getDuration),
+        positive("train.allreduce-attempts"),
+        typed("train.allreduce-bf16", config::getBoolean));
   }
 
   public String runDir() {

@@ -2,7 +2,6 @@ package io.kindling.driver;
 
 import io.kindling.kernels.NetworkSpec;
 import io.kindling.sync.TrainingPlan;
-import java.util.List;
 import java.util.Locale;
 import org.apache.spark.SparkConf;
 import org.apache.spark.network.util.JavaUtils;
@@ -23,33 +22,43 @@ final class MemoryPlan {
 
   private MemoryPlan() {}
 
-  /** Native bytes one worker task needs while training. */
-  static long nativeBytesPerTask(TrainingPlan plan, int stateSize) {
+  /**
+   * Native bytes one worker task needs while training: the full parameters and gradients, the
+   * optimizer state (all of it when averaging; with the sharded all-reduce only the task's 1/W
+   * shard, plus shard-sized copies of its parameters and gradients), and per layer the output, a
+   * pre-activation copy, the gradient flowing back and a temporary, for a whole minibatch.
+   */
+  static long nativeBytesPerTask(TrainingPlan plan, boolean sharded, int workers) {
     NetworkSpec spec = plan.network();
     long activations = 0;
-    List<int[]> shapes = spec.shapes();
-    for (int[] shape : shapes) {
+    for (int[] shape : spec.shapes()) {
       long n = 1;
       for (int d : shape) {
         n *= d;
       }
       activations += n;
     }
-    // Parameters + gradients + optimizer state, then per layer the output, a pre-activation copy,
-    // the gradient flowing back and a temporary, for a whole minibatch.
-    return 4L * (2L * spec.numParams() + (stateSize - spec.numParams()))
-        + 4L * 4 * plan.batchSize() * activations;
+    long all = spec.numParams();
+    long trainable = spec.numTrainableParams();
+    int components = plan.optimizer().stateComponents();
+    long optimizer =
+        sharded
+            ? (2L + components) * ((trainable + workers - 1) / workers)
+            : (long) components * trainable;
+    return 4L * (all + trainable + optimizer) + 4L * 4 * plan.batchSize() * activations;
   }
 
-  /** Throws a {@link ConfigException} naming the settings to change when memory is too small. */
-  static void check(SparkConf conf, TrainingPlan plan, long trainingValues, int workers) {
-    int stateSize =
-        (int)
-            (plan.network().numParams()
-                * 3); // Adam's m and v beside the parameters, the largest case
+  /**
+   * Throws a {@link ConfigException} naming the settings to change when memory is too small.
+   *
+   * @param sharded whether the optimizer state is split among the workers (all-reduce)
+   */
+  static void check(
+      SparkConf conf, TrainingPlan plan, long trainingValues, int workers, boolean sharded) {
+    long perTask = nativeBytesPerTask(plan, sharded, workers);
     boolean local = conf.get("spark.master", "local").startsWith("local");
     int tasksPerExecutor = local ? workers : conf.getInt("spark.executor.cores", 1);
-    long nativeNeed = RUNTIME_BYTES + tasksPerExecutor * nativeBytesPerTask(plan, stateSize);
+    long nativeNeed = RUNTIME_BYTES + tasksPerExecutor * perTask;
     long heapNeed = 4L * trainingValues / workers * Math.min(workers, tasksPerExecutor) * 2;
     StringBuilder problems = new StringBuilder();
     if (local) {
@@ -87,7 +96,7 @@ final class MemoryPlan {
                 "each executor needs about %d MiB off-heap for ND4J (%d task(s) x %d MiB + %d MiB runtime) but spark.executor.memoryOverhead gives %d MiB (set --conf spark.executor.memoryOverhead=%dm); ",
                 nativeNeed / MIB,
                 tasksPerExecutor,
-                nativeBytesPerTask(plan, stateSize) / MIB,
+                perTask / MIB,
                 RUNTIME_BYTES / MIB,
                 overhead / MIB,
                 nativeNeed / MIB + 256));

@@ -6,7 +6,6 @@ import io.kindling.data.PreparedData;
 import io.kindling.kernels.ConfusionMatrix;
 import io.kindling.kernels.ModelFile;
 import io.kindling.kernels.NetworkSpec;
-import io.kindling.sync.ParameterAveraging;
 import io.kindling.sync.SyncStrategy;
 import io.kindling.sync.TrainingPlan;
 import java.io.IOException;
@@ -88,8 +87,13 @@ final class TrainingJob {
             train.batchSize(),
             config.threadsPerWorker(),
             config.seed());
-    MemoryPlan.check(spark.getConf(), plan, trainFile.size() * (long) trainFile.width(), workers);
-    SyncStrategy sync = new ParameterAveraging(spark, plan, train.aggregationDepth());
+    MemoryPlan.check(
+        spark.getConf(),
+        plan,
+        trainFile.size() * (long) trainFile.width(),
+        workers,
+        train.sync().equals("allreduce"));
+    SyncStrategy sync = SyncStrategies.create(spark, plan, train, workers);
 
     JobConfig.EarlyStop earlyConfig = config.earlyStopping();
     EarlyStopping early =

@@ -35,7 +35,7 @@ class MemoryPlanTest {
   @Test
   void tooLittleOverheadStopsWithTheSettingThatWouldWork() {
     // ~100M parameters: 0.4 GB each for parameters, gradients and Adam's two moments.
-    assertThatThrownBy(() -> MemoryPlan.check(cluster("4g", "512m"), BIG, 1_000_000L, 2))
+    assertThatThrownBy(() -> MemoryPlan.check(cluster("4g", "512m"), BIG, 1_000_000L, 2, false))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("memory preflight: each executor needs about")
         .hasMessageContaining("spark.executor.memoryOverhead gives 512 MiB")
@@ -44,15 +44,27 @@ class MemoryPlanTest {
 
   @Test
   void tooLittleHeapForTheCachedDataSaysSo() {
-    assertThatThrownBy(() -> MemoryPlan.check(cluster("1g", "8g"), BIG, 500_000_000L, 2))
+    assertThatThrownBy(() -> MemoryPlan.check(cluster("1g", "8g"), BIG, 500_000_000L, 2, false))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("caches about")
         .hasMessageContaining("set --conf spark.executor.memory=");
   }
 
   @Test
+  void shardingTheOptimizerStateFitsWhereAveragingIsRefused() {
+    // ~100M parameters: averaging needs about 1.9 GiB per task, the all-reduce over 8 workers 1.3
+    // GiB.
+    SparkConf conf = cluster("8g", "1600m");
+    assertThatThrownBy(() -> MemoryPlan.check(conf, BIG, 1_000_000L, 8, false))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("spark.executor.memoryOverhead gives 1600 MiB");
+    assertThatCode(() -> MemoryPlan.check(conf, BIG, 1_000_000L, 8, true))
+        .doesNotThrowAnyException();
+  }
+
+  @Test
   void enoughMemoryPasses() {
-    assertThatCode(() -> MemoryPlan.check(cluster("8g", "4g"), BIG, 1_000_000L, 2))
+    assertThatCode(() -> MemoryPlan.check(cluster("8g", "4g"), BIG, 1_000_000L, 2, false))
         .doesNotThrowAnyException();
   }
 }

@@ -99,6 +99,35 @@ class TrainingControlTest {
   }
 
   @Test
+  void allReduceTrainsTheDefaultJobAndResumesFromAnAveragingCheckpoint() throws Exception {
+    Path run = dir.resolve("allreduce");
+    KindlingTest.Result r = train(run, "--set", "train.sync=allreduce");
+    assertThat(r.status()).as(r.err()).isZero();
+    JsonNode summary = summary(run);
+    assertThat(summary.get("sync_mode").asText()).isEqualTo("allreduce");
+    assertThat(summary.get("test_accuracy").asDouble()).isGreaterThan(0.75);
+
+    // Checkpoints share one layout: a run checkpointed under averaging continues under all-reduce.
+    Path mixed = dir.resolve("mixed");
+    assertThat(train(mixed, "--set", "train.epochs=1").status()).isZero();
+    Files.delete(mixed.resolve("summary.json"));
+    KindlingTest.Result resumed = train(mixed, "--resume", "--set", "train.sync=allreduce");
+    assertThat(resumed.status()).as(resumed.err()).isZero();
+    assertThat(resumed.out()).contains("resuming from");
+    assertThat(summary(mixed).get("rounds_this_run").asLong())
+        .isLessThan(summary(mixed).get("rounds").asLong());
+  }
+
+  @Test
+  void allReduceRefusesMoreWorkersThanTaskSlots() {
+    KindlingTest.Result r =
+        train(dir.resolve("too-many"), "--set", "train.sync=allreduce", "--set", "spark.workers=3");
+    assertThat(r.status()).isEqualTo(Kindling.USER_ERROR);
+    assertThat(r.err())
+        .contains("needs all 3 workers running at once but the cluster has 2 task slots");
+  }
+
+  @Test
   void earlyStoppingStopsAndKeepsTheBestEpoch() throws Exception {
     Path run = dir.resolve("early");
     KindlingTest.Result r =
