@@ -17,6 +17,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.shade.jackson.databind.JsonNode;
 
@@ -40,7 +41,10 @@ class StandaloneClusterIT {
           "WORKER_CORES", "2");
   static final String MASTER = "spark://127.0.0.1:17077";
 
-  @TempDir static Path dir;
+  // Kept when a drill fails: its submit logs are the evidence.
+  @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+  static Path dir;
+
   static boolean startedHere;
   static JsonNode undisturbed;
 

@@ -1,11 +1,14 @@
 package io.kindling.it;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.nd4j.shade.jackson.databind.JsonNode;
@@ -20,6 +23,7 @@ final class Submit {
 
   private final List<String> sparkArgs = new ArrayList<>();
   private final List<String> jobArgs = new ArrayList<>();
+  private final Map<String, String> env = new HashMap<>();
   private String classpath;
 
   /** Spark from the jars folder of a Spark installation. */
@@ -34,6 +38,18 @@ final class Submit {
     Submit s = new Submit();
     s.classpath = Files.readString(Path.of(System.getProperty("kindling.sparkClasspath"))).trim();
     return s;
+  }
+
+  /**
+   * A Hadoop client configuration folder ({@code *-site.xml}), used as {@code bin/spark-submit}
+   * would: first on the class path, and as HADOOP_CONF_DIR and YARN_CONF_DIR, which Spark's YARN
+   * client ships to the ApplicationMaster.
+   */
+  Submit hadoopConf(Path dir) {
+    classpath = dir + File.pathSeparator + classpath;
+    env.put("HADOOP_CONF_DIR", dir.toString());
+    env.put("YARN_CONF_DIR", dir.toString());
+    return this;
   }
 
   Submit spark(String... args) {
@@ -67,6 +83,7 @@ final class Submit {
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
     pb.environment().put("SPARK_SCALA_VERSION", "2.13");
+    pb.environment().putAll(env);
     return pb.start();
   }
 

@@ -38,11 +38,6 @@ public final class ParameterAveraging implements SyncStrategy {
   }
 
   @Override
-  public int stateSize() {
-    return initialState.length;
-  }
-
-  @Override
   public float[] initialState() {
     return initialState.clone();
   }

@@ -100,11 +100,6 @@ public final class ShardedAllReduce implements SyncStrategy {
   }
 
   @Override
-  public int stateSize() {
-    return initialState.length;
-  }
-
-  @Override
   public float[] initialState() {
     return initialState.clone();
   }

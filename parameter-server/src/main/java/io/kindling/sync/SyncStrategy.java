@@ -19,9 +19,6 @@ public interface SyncStrategy {
    */
   RoundResult run(JavaRDD<ExampleBlock> partitions, Round round, float[] state);
 
-  /** The length of the state vector this strategy ships: parameters and optimizer state. */
-  int stateSize();
-
   /** The state a fresh run starts from: parameters initialised from the plan's seed. */
   float[] initialState();
 }
