@@ -19,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.spark.storage.StorageLevel;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 
 /**
@@ -288,7 +289,8 @@ public final class JobConfig {
       Normaliser.Kind normalise,
       boolean perFeature,
       BadRecordPolicy badRecords,
-      int limit) {
+      int limit,
+      StorageLevel storageLevel) {
 
     static final List<String> FORMATS = List.of("idx", "csv", "libsvm", "parquet", "images");
 
@@ -353,7 +355,8 @@ public final class JobConfig {
         typed("data.normalise", k -> Normaliser.Kind.parse(config.getString(k))),
         typed("data.per-feature", config::getBoolean),
         typed("data.bad-records", k -> BadRecordPolicy.parse(config.getString(k))),
-        nonNegative("data.limit"));
+        nonNegative("data.limit"),
+        typed("data.storage-level", k -> StorageLevel.fromString(config.getString(k))));
   }
 
   public NetworkSpec model() {

@@ -17,7 +17,6 @@ import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.storage.StorageLevel;
 import org.nd4j.shade.jackson.databind.node.ObjectNode;
 
 /** {@code kindling train}: data, training (or its continuation), evaluation, model and summary. */
@@ -77,7 +76,7 @@ final class TrainingJob {
             dataConfig.perFeature(),
             workers,
             config.seed(),
-            StorageLevel.MEMORY_ONLY());
+            dataConfig.storageLevel());
     int stepsPerEpoch =
         (data.largestPartition(workers) + train.batchSize() - 1) / train.batchSize();
     TrainingPlan plan =

@@ -117,6 +117,24 @@ class JobConfigTest {
   }
 
   @Test
+  void storageLevelIsReadByItsSparkName() {
+    JobConfig c =
+        JobConfig.load(
+            "fashion-mnist-mlp", HOME, Map.of(), List.of("data.storage-level=MEMORY_AND_DISK"));
+    assertThat(c.data().storageLevel())
+        .isEqualTo(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+    assertThatThrownBy(
+            () ->
+                JobConfig.load(
+                    "fashion-mnist-mlp",
+                    HOME,
+                    Map.of(),
+                    List.of("data.storage-level=IN_THE_CLOUD")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("data.storage-level");
+  }
+
+  @Test
   void environmentKeysMapUnderscoresToDotsAndDashes() {
     assertThat(JobConfig.envKey("TRAIN_AVERAGING__FREQUENCY"))
         .isEqualTo("train.averaging-frequency");
