@@ -26,7 +26,12 @@ import picocli.CommandLine.ParentCommand;
     mixinStandardHelpOptions = true,
     description =
         "Benchmarks. Each prints a table, and with --json one JSON object on its last line.",
-    subcommands = {BenchCommand.Kernels.class, BenchCommand.Scaling.class, DataBench.class})
+    subcommands = {
+      BenchCommand.Kernels.class,
+      BenchCommand.Scaling.class,
+      DataBench.class,
+      SyncBench.class
+    })
 final class BenchCommand {
   @ParentCommand Kindling kindling;
 

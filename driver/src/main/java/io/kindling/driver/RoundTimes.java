@@ -1,14 +1,20 @@
 package io.kindling.driver;
 
+import io.kindling.sync.Communication;
 import io.kindling.sync.Round;
 import io.kindling.sync.RoundResult;
 import java.util.Arrays;
+import org.nd4j.shade.jackson.databind.node.ObjectNode;
 
 /** Collects every round's wall time and synchronisation share, for medians in the summary. */
 final class RoundTimes implements TrainingListener {
   private double[] seconds = new double[64];
   private double[] syncFractions = new double[64];
   private int count;
+  private double communicationSeconds;
+  private double bytesPerWorkerPerStep;
+  private double optimumBytesPerWorkerPerStep;
+  private long communicatingSteps;
 
   @Override
   public void onRoundEnd(Round round, RoundResult result) {
@@ -19,6 +25,25 @@ final class RoundTimes implements TrainingListener {
     seconds[count] = result.roundSeconds();
     syncFractions[count] = result.syncSeconds() / result.roundSeconds();
     count++;
+    Communication c = result.communication();
+    if (c != null && c.steps() > 0) {
+      communicationSeconds += c.seconds();
+      bytesPerWorkerPerStep += c.bytesPerWorkerPerStep() * c.steps();
+      optimumBytesPerWorkerPerStep = c.optimumBytesPerWorkerPerStep();
+      communicatingSteps += c.steps();
+    }
+  }
+
+  /** Adds the all-reduce traffic figures to a summary (nothing for averaging). */
+  void writeCommunication(ObjectNode summary) {
+    if (communicatingSteps == 0) {
+      return;
+    }
+    double perStep = bytesPerWorkerPerStep / communicatingSteps;
+    summary.put("bytes_per_worker_per_step", perStep);
+    summary.put("ring_optimum_bytes_per_worker_per_step", optimumBytesPerWorkerPerStep);
+    summary.put("bytes_vs_ring_optimum", perStep / optimumBytesPerWorkerPerStep);
+    summary.put("communication_seconds_per_step", communicationSeconds / communicatingSteps);
   }
 
   double medianRoundSeconds() {

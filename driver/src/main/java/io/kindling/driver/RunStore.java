@@ -70,6 +70,19 @@ final class RunStore {
     }
   }
 
+  /** The lines of {@code metrics.jsonl}, one per epoch. */
+  List<String> readMetrics() throws IOException {
+    List<String> lines = new ArrayList<>();
+    try (var in =
+        new BufferedReader(
+            new InputStreamReader(fs.open(new Path(root, METRICS)), StandardCharsets.UTF_8))) {
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        lines.add(line);
+      }
+    }
+    return lines;
+  }
+
   /** Whether the run completed: its summary is written last. */
   boolean finished() throws IOException {
     return fs.exists(new Path(root, SUMMARY));
@@ -81,17 +94,8 @@ final class RunStore {
    */
   void keepMetrics(int epochs) throws IOException {
     Path file = new Path(root, METRICS);
-    List<String> kept = new ArrayList<>();
-    if (fs.exists(file)) {
-      try (var in =
-          new BufferedReader(new InputStreamReader(fs.open(file), StandardCharsets.UTF_8))) {
-        for (String line = in.readLine();
-            line != null && kept.size() < epochs;
-            line = in.readLine()) {
-          kept.add(line);
-        }
-      }
-    }
+    List<String> all = fs.exists(file) ? readMetrics() : List.of();
+    List<String> kept = all.subList(0, Math.min(epochs, all.size()));
     metrics = fs.create(file, true);
     for (String line : kept) {
       metrics.write((line + "\n").getBytes(StandardCharsets.UTF_8));

@@ -233,8 +233,7 @@ final class TrainingJob {
     summary.put("examples_per_second", done.examples / done.trainSeconds);
     summary.put("round_seconds", roundTimes.medianRoundSeconds());
     summary.put("sync_fraction", roundTimes.medianSyncFraction());
-    summary.put("round_seconds", roundTimes.medianRoundSeconds());
-    summary.put("sync_fraction", roundTimes.medianSyncFraction());
+    roundTimes.writeCommunication(summary);
     summary.put("test_accuracy", test.accuracy());
     summary.put("test_macro_f1", test.macroF1());
     summary.put("test_weighted_f1", test.weightedF1());

@@ -220,6 +220,44 @@ class KindlingTest {
   }
 
   @Test
+  @Order(7)
+  void benchSyncPrintsTheAgreedJsonFields() throws Exception {
+    Result r =
+        kindling(
+            "bench",
+            "sync",
+            "--epochs",
+            "1",
+            "--target",
+            "0.5",
+            "--json",
+            "--runs",
+            dir.resolve("bench").toString(),
+            "--set",
+            "data.limit=3000",
+            "--master",
+            "local[2]");
+    assertThat(r.status()).as(r.err()).isZero();
+    List<String> lines = r.out().strip().lines().toList();
+    JsonNode json = Json.MAPPER.readTree(lines.get(lines.size() - 1));
+    assertThat(json.get("workers").asInt()).isEqualTo(2);
+    assertThat(json.get("model_bytes").asLong()).isEqualTo(4L * 535_818);
+    JsonNode averaging = json.get("results").get(0);
+    JsonNode allreduce = json.get("results").get(1);
+    assertThat(averaging.get("mode").asText()).isEqualTo("averaging");
+    assertThat(allreduce.get("mode").asText()).isEqualTo("allreduce");
+    for (JsonNode result : json.get("results")) {
+      assertThat(result.get("seconds_to_target").asDouble()).isPositive();
+      assertThat(result.get("sync_fraction").asDouble()).isBetween(0.0, 1.0);
+    }
+    // The ring sends its optimum plus a few header bytes per step.
+    assertThat(allreduce.get("bytes_vs_ring_optimum").asDouble()).isBetween(1.0, 1.01);
+    assertThat(allreduce.get("compression").asText()).isEqualTo("none");
+    assertThat(json.get("projection")).hasSize(3);
+    assertThat(json.get("projection").get(0).get("efficiency").asDouble()).isBetween(0.0, 1.0);
+  }
+
+  @Test
   void generatedParquetTrainsCloseToTheBestPossibleAccuracy() throws Exception {
     Path data = dir.resolve("synthetic");
     for (String[] split : new String[][] {{"train", "20000", "0"}, {"test", "4000", "20000"}}) {
