@@ -422,7 +422,21 @@ public final class JobConfig {
       double maxLossRatio,
       java.time.Duration allreduceTimeout,
       int allreduceAttempts,
-      boolean allreduceBf16) {}
+      boolean allreduceBf16,
+      int allreduceRoundSteps) {
+
+    /**
+     * Local steps per round, i.e. per Spark job: {@code averaging-frequency} when averaging; for
+     * the all-reduce (which synchronises every step anyway) {@code allreduce-round-steps}, by
+     * default a whole epoch, so a barrier stage and its connections are set up once per epoch.
+     */
+    public int roundSteps() {
+      if (sync.equals("allreduce")) {
+        return allreduceRoundSteps > 0 ? allreduceRoundSteps : Integer.MAX_VALUE;
+      }
+      return averagingFrequency;
+    }
+  }
 
   /** The checkpoint section. */
   public record Checkpoint(int everyRounds, int everyEpochs, int keep, String dir) {}
@@ -464,7 +478,8 @@ public final class JobConfig {
         typed("train.max-loss-ratio", config::getDouble),
         typed("train.allreduce-timeout", config::getDuration),
         positive("train.allreduce-attempts"),
-        typed("train.allreduce-bf16", config::getBoolean));
+        typed("train.allreduce-bf16", config::getBoolean),
+        nonNegative("train.allreduce-round-steps"));
   }
 
   public String runDir() {

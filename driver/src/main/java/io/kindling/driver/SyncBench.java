@@ -104,9 +104,7 @@ final class SyncBench implements Callable<Integer> {
             summary.get("communication_seconds_per_step").asDouble());
         r.put(
             "compute_seconds_per_step",
-            summary.get("compute_seconds").asDouble()
-                / Math.max(1, summary.get("rounds").asLong())
-                / base.train().averagingFrequency());
+            summary.get("compute_seconds").asDouble() / Math.max(1, summary.get("steps").asLong()));
         r.put("compression", base.train().allreduceBf16() ? "bf16" : "none");
         allreduce = r;
       }

@@ -25,7 +25,7 @@ final class Trainer {
   private final PreparedData data;
   private final int workers;
   private final int epochs;
-  private final int averagingFrequency;
+  private final int roundSteps;
   private final int stepsPerEpoch;
   private final int classes;
   private final List<TrainingListener> listeners;
@@ -51,17 +51,13 @@ final class Trainer {
     this.data = data;
     this.workers = workers;
     this.epochs = train.epochs();
-    this.averagingFrequency = train.averagingFrequency();
+    this.roundSteps = train.roundSteps();
     this.stepsPerEpoch = plan.stepsPerEpoch(data.largestPartition(workers));
     this.classes = classes;
     this.listeners = listeners;
     this.checkpoints = checkpoints;
     this.checkpointWhen = checkpointWhen;
     this.console = console;
-  }
-
-  private int roundsPerEpoch() {
-    return (stepsPerEpoch + averagingFrequency - 1) / averagingFrequency;
   }
 
   /**
@@ -75,16 +71,17 @@ final class Trainer {
 
   Outcome train(float[] startState, Position position, EarlyStopping early, DivergenceGuard guard) {
     float[] state = startState;
-    int rounds = roundsPerEpoch();
     while (position.epoch < epochs) {
-      while (position.nextRound < rounds) {
-        int first = position.nextRound * averagingFrequency;
+      // The cursor is the step count, so a run may resume with another round length (mode).
+      long epochStart = (long) position.epoch * stepsPerEpoch;
+      while (position.iteration - epochStart < stepsPerEpoch) {
+        int first = (int) (position.iteration - epochStart);
         Round round =
             new Round(
                 position.epoch,
                 position.nextRound,
                 first,
-                Math.min(averagingFrequency, stepsPerEpoch - first),
+                Math.min(roundSteps, stepsPerEpoch - first),
                 position.iteration);
         listeners.forEach(l -> l.onRoundStart(round));
         RoundResult result = sync.run(data.train(), round, state);

@@ -137,15 +137,16 @@ final class TrainingJob {
 
     out.printf(
         Locale.ROOT,
-        "kindling: %s: %s (%,d parameters), %s, %d workers x %d thread(s), %s every %d steps%n",
+        "kindling: %s: %s (%,d parameters), %s, %d workers x %d thread(s), %s%n",
         config.jobName(),
         network.describe(),
         network.numParams(),
         plan.optimizer().kind().configName(),
         workers,
         config.threadsPerWorker(),
-        sync.name(),
-        train.averagingFrequency());
+        train.sync().equals("allreduce")
+            ? "gradients all-reduced every step"
+            : "averaging every " + train.averagingFrequency() + " steps");
     out.printf(
         Locale.ROOT,
         "kindling: data %s: %,d train / %,d validation / %,d test examples, normalised %s%n",
@@ -226,6 +227,7 @@ final class TrainingJob {
     summary.put("epochs", done.epochsCompleted);
     summary.put("rounds", done.roundsCompleted);
     summary.put("rounds_this_run", done.roundsCompleted - startRounds);
+    summary.put("steps", done.iteration);
     summary.put("stopped_early", outcome.stopReason());
     summary.put("train_seconds", done.trainSeconds);
     summary.put("compute_seconds", done.computeSeconds);
