@@ -78,7 +78,7 @@ final class TrainingJob {
             config.seed(),
             dataConfig.storageLevel());
     int stepsPerEpoch =
-        (data.largestPartition(workers) + train.batchSize() - 1) / train.batchSize();
+        TrainingPlan.stepsPerEpoch(data.largestPartition(workers), train.batchSize());
     TrainingPlan plan =
         new TrainingPlan(
             network,

@@ -37,6 +37,11 @@ public record TrainingPlan(
 
   /** Minibatch steps in one pass over a partition of the given size. */
   public int stepsPerEpoch(int partitionSize) {
+    return stepsPerEpoch(partitionSize, batchSize);
+  }
+
+  /** Minibatch steps in one pass over {@code partitionSize} examples at {@code batchSize}. */
+  public static int stepsPerEpoch(int partitionSize, int batchSize) {
     return (partitionSize + batchSize - 1) / batchSize;
   }
 }
