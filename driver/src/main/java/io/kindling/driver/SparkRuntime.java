@@ -25,6 +25,9 @@ final class SparkRuntime {
     // A worker's result is the whole state vector: return it with the task instead of through
     // the block manager (the limit stays below spark.rpc.message.maxSize's default of 128m).
     conf.setIfMissing("spark.task.maxDirectResultSize", "96m");
+    // libnd4j's idle OpenMP threads spin by default and steal the cores BLAS and the other tasks
+    // need; the library reads this when it loads, so executors get it in their environment.
+    conf.setIfMissing("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE");
     return JavaSparkContext.fromSparkContext(SparkContext.getOrCreate(conf));
   }
 

@@ -5,12 +5,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
-/** {@code activation(x W + b)} with W of shape [in, out], stored row-major in the flat buffer. */
+/**
+ * {@code activation(x W + b)} with W of shape [in, out], stored row-major in the flat buffer. Every
+ * product, bias included, is a BLAS call writing straight into its row-major result: libnd4j's
+ * matrix-product op allocates, and broadcast and reduction ops cost several times a small product.
+ */
 final class DenseLayer implements Layer {
   private final int in;
   private final int out;
   private final Init init;
   private final AppliedActivation activation;
+  private final BatchOnes ones = new BatchOnes();
   private INDArray weights;
   private INDArray bias;
   private INDArray weightGradient;
@@ -48,14 +53,31 @@ final class DenseLayer implements Layer {
   @Override
   public INDArray forward(INDArray x, boolean training) {
     input = x;
-    return activation.forward(x.mmul(weights).addiRowVector(bias), training);
+    long batch = x.size(0);
+    INDArray z = Nd4j.createUninitialized(x.dataType(), batch, out);
+    Nd4j.gemm(ones.column(batch, x.dataType()), bias, z, false, false, 1.0, 0.0);
+    Nd4j.gemm(x, weights, z, false, false, 1.0, 1.0);
+    return activation.forward(z, training);
   }
 
   @Override
   public INDArray backward(INDArray outputGradient) {
+    INDArray dz = parameterGradients(outputGradient);
+    INDArray dx = Nd4j.createUninitialized(dz.dataType(), dz.size(0), in);
+    Nd4j.gemm(dz, weights, dx, false, true, 1.0, 0.0);
+    return dx;
+  }
+
+  @Override
+  public void backwardParameters(INDArray outputGradient) {
+    parameterGradients(outputGradient);
+  }
+
+  /** Fills the weight and bias gradients; returns dLoss/dz. */
+  private INDArray parameterGradients(INDArray outputGradient) {
     INDArray dz = activation.backward(outputGradient);
     Nd4j.gemm(input, dz, weightGradient, true, false, 1.0, 0.0);
-    biasGradient.assign(dz.sum(true, 0));
-    return Nd4j.gemm(dz, weights, false, true);
+    Nd4j.gemm(ones.row(dz.size(0), dz.dataType()), dz, biasGradient, false, false, 1.0, 0.0);
+    return dz;
   }
 }

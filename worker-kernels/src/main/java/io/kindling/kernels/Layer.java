@@ -35,4 +35,12 @@ interface Layer {
    * the input has no gradient (token ids).
    */
   INDArray backward(INDArray outputGradient);
+
+  /**
+   * {@link #backward} where nobody reads dLoss/dInput (the network's first layer with parameters):
+   * writes the parameter gradients, and may skip computing the input gradient.
+   */
+  default void backwardParameters(INDArray outputGradient) {
+    backward(outputGradient);
+  }
 }

@@ -29,6 +29,10 @@ public final class Network {
   private final INDArray trainable;
   private final INDArray gradients;
   private final List<Layer> layers;
+
+  /** Index of the first layer with parameters; the number of layers when none has any. */
+  private final int firstTrainable;
+
   private final LossFunction loss;
 
   /** Dropout's generator, reseeded by every training step. */
@@ -51,6 +55,11 @@ public final class Network {
       stateCount += layer.numState();
     }
     this.layers = Collections.unmodifiableList(built);
+    int first = 0;
+    while (first < built.size() && built.get(first).numParams() == 0) {
+      first++;
+    }
+    this.firstTrainable = first;
     this.params = Nd4j.create(dataType, trainableCount + stateCount);
     this.gradients = Nd4j.create(dataType, trainableCount);
     this.trainable =
@@ -213,12 +222,17 @@ public final class Network {
    * result.
    */
   double computeGradient(INDArray input, INDArray targets, long seed) {
+    ComputeThreads.applyToCurrentThread();
     random.setSeed(seed);
     INDArray out = output(input, true);
     INDArray grad = out.ulike();
     double value = loss.lossAndGradient(out, targets, grad);
-    for (int i = layers.size() - 1; i >= 0 && grad != null; i--) {
+    // Layers before the first with parameters need no gradient, nor does its input.
+    for (int i = layers.size() - 1; i > firstTrainable && grad != null; i--) {
       grad = layers.get(i).backward(grad);
+    }
+    if (grad != null && firstTrainable < layers.size()) {
+      layers.get(firstTrainable).backwardParameters(grad);
     }
     return value;
   }
@@ -232,6 +246,7 @@ public final class Network {
     if (x.length < (long) n * in) {
       throw new IllegalArgumentException("need " + n * in + " input values, got " + x.length);
     }
+    ComputeThreads.applyToCurrentThread();
     try (var ws = Workspaces.inference()) {
       INDArray input = Nd4j.create(params.dataType(), n, in);
       HostCopy.toDevice(x, 0, input);

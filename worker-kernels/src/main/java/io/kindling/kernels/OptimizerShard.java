@@ -72,6 +72,7 @@ public final class OptimizerShard implements AutoCloseable {
     if (update == null) {
       return;
     }
+    ComputeThreads.applyToCurrentThread();
     HostCopy.toDevice(parameters, from, this.parameters);
     HostCopy.toDevice(gradient, from, this.gradient);
     try (var ws = Workspaces.training()) {

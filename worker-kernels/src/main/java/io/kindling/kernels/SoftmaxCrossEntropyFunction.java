@@ -1,11 +1,16 @@
 package io.kindling.kernels;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Exp;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
-/** Softmax cross-entropy on logits; fused so the gradient is the stable (p - t) / n. */
+/**
+ * Softmax cross-entropy on logits; fused so the gradient is the stable (p - t) / n. One libnd4j
+ * log-softmax (stable: it subtracts each row's maximum) and a few element-wise ops, since every op
+ * call costs more than the arithmetic on a [batch, classes] array.
+ */
 final class SoftmaxCrossEntropyFunction implements LossFunction {
   private final double labelSmoothing;
 
@@ -20,14 +25,10 @@ final class SoftmaxCrossEntropyFunction implements LossFunction {
         labelSmoothing == 0
             ? oneHot
             : oneHot.mul(1 - labelSmoothing).addi(labelSmoothing / logits.size(1));
-    // log softmax = z - max - log(sum(exp(z - max))), computed stably.
-    INDArray max = logits.max(true, 1);
-    INDArray shifted = logits.subColumnVector(max);
-    INDArray logSumExp = Transforms.log(Transforms.exp(shifted, true).sum(true, 1), false);
-    INDArray logProbs = shifted.subiColumnVector(logSumExp);
-    double loss = -logProbs.mul(target).sumNumber().doubleValue() / n;
-    Transforms.exp(logProbs, false); // now probabilities
-    gradient.assign(logProbs).subi(target).divi(n);
+    INDArray logProbs = Nd4j.exec(new LogSoftMax(logits, logits.ulike()))[0];
+    Nd4j.getExecutioner().exec(new Exp(logProbs, gradient)); // probabilities
+    double loss = -logProbs.muli(target).sumNumber().doubleValue() / n;
+    gradient.subi(target).divi(n);
     return loss;
   }
 
