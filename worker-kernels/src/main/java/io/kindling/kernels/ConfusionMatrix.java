@@ -1,12 +1,10 @@
 package io.kindling.kernels;
 
-import java.io.Serializable;
-
 /**
  * Counts of (actual, predicted) class pairs, plus the summed log loss and top-k hits, from which
  * every classification metric is derived. Partial matrices from workers merge by addition.
  */
-public final class ConfusionMatrix implements Serializable {
+public final class ConfusionMatrix implements Evaluation {
   private static final long serialVersionUID = 1L;
   private static final double MIN_PROBABILITY = 1e-15;
 
@@ -48,8 +46,17 @@ public final class ConfusionMatrix implements Serializable {
     }
   }
 
+  @Override
+  public void add(ExampleBlock block, int from, float[] outputs, int n) {
+    add(block.labels(), from, outputs, n);
+  }
+
   /** Adds another matrix into this one and returns this. */
-  public ConfusionMatrix merge(ConfusionMatrix other) {
+  @Override
+  public ConfusionMatrix merge(Evaluation evaluation) {
+    if (!(evaluation instanceof ConfusionMatrix other)) {
+      throw new IllegalArgumentException("cannot merge a regression result into classification");
+    }
     if (other.classes != classes) {
       throw new IllegalArgumentException(
           "cannot merge " + other.classes + " into " + classes + " classes");
@@ -74,6 +81,7 @@ public final class ConfusionMatrix implements Serializable {
     return counts[actual * classes + predicted];
   }
 
+  @Override
   public long total() {
     long t = 0;
     for (long c : counts) {
@@ -92,6 +100,11 @@ public final class ConfusionMatrix implements Serializable {
 
   public double topKAccuracy() {
     return ratio(topKHits, total());
+  }
+
+  @Override
+  public double loss() {
+    return logLoss();
   }
 
   public double logLoss() {

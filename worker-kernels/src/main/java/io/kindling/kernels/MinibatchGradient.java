@@ -60,8 +60,31 @@ public final class MinibatchGradient {
     }
     block.gather(order, from, count, staging);
     HostCopy.toDevice(staging, 0, input);
+    if (block.isRegression()) {
+      stageTargets(block.targets(), order, from, count);
+    } else {
+      stageOneHot(block.labels(), order, from, count);
+    }
+    HostCopy.toDevice(targetStaging, 0, targets);
+    INDArray x = count == batchSize ? input : input.get(NDArrayIndex.interval(0, count));
+    INDArray y = count == batchSize ? targets : targets.get(NDArrayIndex.interval(0, count));
+    return network.computeGradient(x, y, stepSeed);
+  }
+
+  private void stageTargets(float[] values, int[] order, int from, int count) {
+    if (classes != 1) {
+      throw new IllegalArgumentException(
+          "regression targets are one value per example; the network has "
+              + classes
+              + " outputs (end it with a dense layer of 1 unit)");
+    }
+    for (int i = 0; i < count; i++) {
+      targetStaging[i] = values[order[from + i]];
+    }
+  }
+
+  private void stageOneHot(int[] labels, int[] order, int from, int count) {
     Arrays.fill(targetStaging, 0, count * classes, 0f);
-    int[] labels = block.labels();
     for (int i = 0; i < count; i++) {
       int label = labels[order[from + i]];
       if (label < 0 || label >= classes) {
@@ -76,9 +99,5 @@ public final class MinibatchGradient {
       }
       targetStaging[i * classes + label] = 1f;
     }
-    HostCopy.toDevice(targetStaging, 0, targets);
-    INDArray x = count == batchSize ? input : input.get(NDArrayIndex.interval(0, count));
-    INDArray y = count == batchSize ? targets : targets.get(NDArrayIndex.interval(0, count));
-    return network.computeGradient(x, y, stepSeed);
   }
 }
