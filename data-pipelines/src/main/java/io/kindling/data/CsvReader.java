@@ -33,7 +33,8 @@ public final class CsvReader {
    * A reader with a header line, comma-separated, the label in column {@code label} (column 0 when
    * there is no header), every other column a feature, failing on bad records.
    *
-   * @param classes labels must be whole numbers in 0..classes-1
+   * @param classes labels must be whole numbers in 0..classes-1; 0 means real-valued labels
+   *     (regression targets)
    */
   public CsvReader(int classes) {
     this(classes, true, ',', null, List.of(), BadRecordPolicy.FAIL, null);
@@ -47,8 +48,9 @@ public final class CsvReader {
       List<String> features,
       BadRecordPolicy policy,
       int[] shape) {
-    if (classes < 1) {
-      throw new IllegalArgumentException("classes must be positive, got " + classes);
+    if (classes < 0) {
+      throw new IllegalArgumentException(
+          "classes must be positive, or 0 for real-valued labels, got " + classes);
     }
     if (delimiter == '"' || delimiter == '\n' || delimiter == '\r') {
       throw new IllegalArgumentException("a CSV delimiter cannot be a quote or a line break");
@@ -205,8 +207,8 @@ public final class CsvReader {
                 + fields.size());
         return;
       }
-      int y = checks.label(fields.get(layout.label), where);
-      if (y < 0) {
+      double y = checks.label(fields.get(layout.label), where);
+      if (Double.isNaN(y)) {
         return;
       }
       for (int j = 0; j < row.length; j++) {
@@ -250,7 +252,7 @@ public final class CsvReader {
                 : "column '" + DataException.excerpt(names.get(x[j])) + "'";
       }
       layout = new Layout(file, names, line, columns, y, x);
-      examples = new ExampleBuffer(source, x.length, 0);
+      examples = new ExampleBuffer(source, x.length, 0, classes == 0);
       row = new float[x.length];
       featureNames = j -> described[j];
     }

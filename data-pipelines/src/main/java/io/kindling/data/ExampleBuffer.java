@@ -16,42 +16,62 @@ final class ExampleBuffer {
   private final int width;
   private float[] features;
   private int[] labels;
+  private float[] targets;
   private int size;
 
   /**
    * @param expected examples expected, to size the buffer at once (it still grows if needed)
+   * @param regression true for real-valued targets, false for class labels
    */
-  ExampleBuffer(String source, int width, long expected) {
+  ExampleBuffer(String source, int width, long expected, boolean regression) {
     this.source = source;
     this.width = width;
     int rows = rowsFor(expected, Math.max(expected, INITIAL_VALUES / Math.max(width, 1)));
     features = new float[rows * width];
-    labels = new int[rows];
+    if (regression) {
+      targets = new float[rows];
+    } else {
+      labels = new int[rows];
+    }
   }
 
-  void add(float[] row, int label) {
-    if (size == labels.length) {
+  /** Appends a row with its label: a class number, or a target for regression. */
+  void add(float[] row, double label) {
+    if (size == capacity()) {
       grow(size + 1L);
     }
     System.arraycopy(row, 0, features, size * width, width);
-    labels[size++] = label;
+    if (targets != null) {
+      targets[size++] = (float) label;
+    } else {
+      labels[size++] = (int) label;
+    }
   }
 
   void addAll(ExampleBlock block) {
-    if (size + (long) block.size() > labels.length) {
+    if (size + (long) block.size() > capacity()) {
       grow(size + (long) block.size());
     }
     System.arraycopy(block.features(), 0, features, size * width, block.size() * width);
-    System.arraycopy(block.labels(), 0, labels, size, block.size());
+    if (targets != null) {
+      System.arraycopy(block.targets(), 0, targets, size, block.size());
+    } else {
+      System.arraycopy(block.labels(), 0, labels, size, block.size());
+    }
     size += block.size();
   }
 
   /** The examples so far, trimmed to size (no copy when the buffer is exactly full). */
   ExampleBlock block() {
-    return size == labels.length
-        ? new ExampleBlock(size, width, features, labels)
-        : new ExampleBlock(
-            size, width, Arrays.copyOf(features, size * width), Arrays.copyOf(labels, size));
+    boolean full = size == capacity();
+    float[] x = full ? features : Arrays.copyOf(features, size * width);
+    return targets != null
+        ? ExampleBlock.ofTargets(size, width, x, full ? targets : Arrays.copyOf(targets, size))
+        : new ExampleBlock(size, width, x, full ? labels : Arrays.copyOf(labels, size));
+  }
+
+  private int capacity() {
+    return targets != null ? targets.length : labels.length;
   }
 
   /**
@@ -97,9 +117,13 @@ final class ExampleBuffer {
   }
 
   private void grow(long needed) {
-    int rows = rowsFor(needed, 2L * labels.length);
+    int rows = rowsFor(needed, 2L * capacity());
     features = Arrays.copyOf(features, rows * width);
-    labels = Arrays.copyOf(labels, rows);
+    if (targets != null) {
+      targets = Arrays.copyOf(targets, rows);
+    } else {
+      labels = Arrays.copyOf(labels, rows);
+    }
   }
 
   /**

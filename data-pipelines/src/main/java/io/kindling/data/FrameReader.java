@@ -3,20 +3,19 @@ package io.kindling.data;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.monotonically_increasing_id;
 
+import io.kindling.data.FrameRowDecoder.Mode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.IntFunction;
-import java.util.function.Supplier;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.ml.attribute.AttributeGroup;
-import org.apache.spark.ml.linalg.DenseVector;
 import org.apache.spark.ml.linalg.SQLDataTypes;
-import org.apache.spark.ml.linalg.SparseVector;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.NumericType;
@@ -44,7 +43,8 @@ public final class FrameReader {
    * A reader of column {@code label} and vector column {@code features}, as Spark ML names them,
    * failing on bad rows.
    *
-   * @param classes labels must be whole numbers in 0..classes-1
+   * @param classes labels must be whole numbers in 0..classes-1; 0 means real-valued labels
+   *     (regression targets)
    */
   public FrameReader(int classes) {
     this(classes, "label", List.of("features"), BadRecordPolicy.FAIL, null);
@@ -52,8 +52,9 @@ public final class FrameReader {
 
   private FrameReader(
       int classes, String label, List<String> features, BadRecordPolicy policy, int[] shape) {
-    if (classes < 1) {
-      throw new IllegalArgumentException("classes must be positive, got " + classes);
+    if (classes < 0) {
+      throw new IllegalArgumentException(
+          "classes must be positive, or 0 for real-valued labels, got " + classes);
     }
     this.classes = classes;
     this.label = label;
@@ -102,7 +103,7 @@ public final class FrameReader {
   public LabeledData read(Dataset<Row> frame, String source) {
     Plan plan = plan(frame, source);
     return SparkRows.collect(
-        SparkRows.pack(plan.rows, plan.decoder, source, plan.width(), policy, classes),
+        SparkRows.pack(plan.internalRows(), plan.decoder, source, plan.width(), policy, classes),
         source,
         plan.shape,
         classes,
@@ -110,9 +111,9 @@ public final class FrameReader {
   }
 
   /**
-   * Packs a DataFrame into {@code workers} cached blocks on the executors (round-robin, so their
-   * sizes differ by little), validating every row in the same pass; nothing passes through the
-   * driver.
+   * Packs a DataFrame on the executors, validating every row, into one cached block per partition
+   * of the frame (no shuffle), dealt by their counts into {@code workers} blocks whose sizes differ
+   * by at most one; nothing passes through the driver.
    */
   public DistributedExamples distribute(
       Dataset<Row> frame, String source, int workers, StorageLevel storage) {
@@ -121,25 +122,24 @@ public final class FrameReader {
     }
     Plan plan = plan(frame, source);
     return DistributedExamples.of(
-        SparkRows.pack(
-            plan.rows.repartition(workers), plan.decoder, source, plan.width(), policy, classes),
+        SparkRows.pack(plan.internalRows(), plan.decoder, source, plan.width(), policy, classes),
         source,
         plan.shape,
         classes,
+        workers,
         storage);
   }
 
   /** The columns to read, in the order the decoder expects, and the example shape. */
-  private record Plan(Dataset<Row> rows, Decoder decoder, int[] shape) {
+  private record Plan(Dataset<Row> rows, FrameRowDecoder decoder, int[] shape) {
     int width() {
-      return decoder.width;
+      return decoder.width();
     }
-  }
 
-  private enum Mode {
-    COLUMNS,
-    VECTOR,
-    ARRAY
+    /** The rows in Spark's binary form, as the scan makes them: no Row object per row. */
+    JavaRDD<InternalRow> internalRows() {
+      return rows.queryExecution().toRdd().toJavaRDD();
+    }
   }
 
   private Plan plan(Dataset<Row> frame, String source) {
@@ -176,8 +176,20 @@ public final class FrameReader {
     if (width == 0) {
       throw new DataException(source + ": column '" + columns.get(0) + "' holds empty vectors");
     }
-    Decoder decoder =
-        new Decoder(mode, width, label, columns.toArray(new String[0]), fileRecords, source);
+    List<DataType> types = new ArrayList<>();
+    types.add(labelType);
+    if (mode != Mode.VECTOR) {
+      columns.forEach(c -> types.add(schema.apply(c).dataType()));
+    }
+    FrameRowDecoder decoder =
+        new FrameRowDecoder(
+            mode,
+            width,
+            label,
+            columns.toArray(new String[0]),
+            types.toArray(new DataType[0]),
+            fileRecords,
+            source);
     return new Plan(rows, decoder, ExampleBuffer.checkShape(source, shape, width));
   }
 
@@ -277,132 +289,5 @@ public final class FrameReader {
     }
     Object value = first.get(0).get(0);
     return value instanceof Vector v ? v.size() : first.get(0).getList(0).size();
-  }
-
-  /** Reads one selected row: label, features, then its location columns. */
-  private static final class Decoder implements SparkRows.Decoder {
-    private static final long RECORD_BITS = (1L << 33) - 1;
-
-    private final Mode mode;
-    private final int width;
-    private final String label;
-    private final String[] columns;
-    private final boolean fileRecords;
-    private final String source;
-
-    Decoder(
-        Mode mode, int width, String label, String[] columns, boolean fileRecords, String source) {
-      this.mode = mode;
-      this.width = width;
-      this.label = label;
-      this.columns = columns;
-      this.fileRecords = fileRecords;
-      this.source = source;
-    }
-
-    @Override
-    public int decode(Row row, float[] x, RecordChecks checks, Supplier<String> where) {
-      if (row.isNullAt(0)) {
-        checks.reject(where, SkippedRecords.MISSING_VALUE, "label column '" + label + "' is null");
-        return -1;
-      }
-      int y = checks.label(((Number) row.get(0)).doubleValue(), where);
-      if (y < 0) {
-        return -1;
-      }
-      boolean ok =
-          switch (mode) {
-            case COLUMNS -> columns(row, x, checks, where);
-            case VECTOR -> vector(row, x, checks, where);
-            case ARRAY -> array(row, x, checks, where);
-          };
-      return ok ? y : -1;
-    }
-
-    private boolean columns(Row row, float[] x, RecordChecks checks, Supplier<String> where) {
-      IntFunction<String> names = j -> "column '" + columns[j] + "'";
-      for (int j = 0; j < width; j++) {
-        if (row.isNullAt(1 + j)) {
-          checks.reject(where, SkippedRecords.MISSING_VALUE, names.apply(j) + " is null");
-          return false;
-        }
-        x[j] = checks.feature(((Number) row.get(1 + j)).doubleValue(), j, names, where);
-        if (Float.isNaN(x[j])) {
-          return false;
-        }
-      }
-      return true;
-    }
-
-    private boolean vector(Row row, float[] x, RecordChecks checks, Supplier<String> where) {
-      if (!sized(row.isNullAt(1) ? -1 : ((Vector) row.get(1)).size(), checks, where)) {
-        return false;
-      }
-      IntFunction<String> names = j -> columns[0] + "[" + j + "]";
-      if (row.get(1) instanceof SparseVector v) {
-        Arrays.fill(x, 0f);
-        for (int k = 0; k < v.indices().length; k++) {
-          int j = v.indices()[k];
-          x[j] = checks.feature(v.values()[k], j, names, where);
-          if (Float.isNaN(x[j])) {
-            return false;
-          }
-        }
-        return true;
-      }
-      double[] values = ((DenseVector) row.get(1)).values();
-      for (int j = 0; j < width; j++) {
-        x[j] = checks.feature(values[j], j, names, where);
-        if (Float.isNaN(x[j])) {
-          return false;
-        }
-      }
-      return true;
-    }
-
-    private boolean array(Row row, float[] x, RecordChecks checks, Supplier<String> where) {
-      List<Object> values = row.isNullAt(1) ? null : row.getList(1);
-      if (!sized(values == null ? -1 : values.size(), checks, where)) {
-        return false;
-      }
-      IntFunction<String> names = j -> columns[0] + "[" + j + "]";
-      for (int j = 0; j < width; j++) {
-        if (values.get(j) == null) {
-          checks.reject(where, SkippedRecords.MISSING_VALUE, names.apply(j) + " is null");
-          return false;
-        }
-        x[j] = checks.feature(((Number) values.get(j)).doubleValue(), j, names, where);
-        if (Float.isNaN(x[j])) {
-          return false;
-        }
-      }
-      return true;
-    }
-
-    /** Whether a vector or array of {@code size} values (-1: null) has the expected width. */
-    private boolean sized(int size, RecordChecks checks, Supplier<String> where) {
-      if (size < 0) {
-        checks.reject(where, SkippedRecords.MISSING_VALUE, "column '" + columns[0] + "' is null");
-        return false;
-      }
-      if (size != width) {
-        checks.reject(
-            where,
-            SkippedRecords.WRONG_VECTOR_SIZE,
-            "column '" + columns[0] + "' has " + size + " values, expected " + width);
-        return false;
-      }
-      return true;
-    }
-
-    @Override
-    public String where(Row row) {
-      int at = 1 + (mode == Mode.COLUMNS ? columns.length : 1);
-      if (fileRecords) {
-        return row.getString(at) + ": record " + row.getLong(at + 1);
-      }
-      long id = row.getLong(at);
-      return source + ": partition " + (id >>> 33) + ", record " + (id & RECORD_BITS);
-    }
   }
 }

@@ -65,15 +65,15 @@ public final class IdxReader {
     int width = x.recordSize();
     int n = x.records();
     RecordChecks checks = new RecordChecks(policy, classes);
-    ExampleBuffer examples = new ExampleBuffer(images, width, n);
+    ExampleBuffer examples = new ExampleBuffer(images, width, n, false);
     float[] row = new float[width];
     for (int i = 0; i < n; i++) {
       long record = i;
-      int label =
+      double label =
           checks.label(
               y.values[i] & 0xff,
               () -> labels + ": record " + record + " (byte offset " + (8 + record) + ")");
-      if (label < 0) {
+      if (Double.isNaN(label)) {
         continue;
       }
       for (int j = 0; j < width; j++) {

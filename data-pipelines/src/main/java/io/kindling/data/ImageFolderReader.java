@@ -83,7 +83,8 @@ public final class ImageFolderReader {
   public LabeledData read(SparkSession spark, String root) {
     Plan plan = plan(spark, root);
     return SparkRows.collect(
-        SparkRows.pack(plan.rows, plan.decoder, root, plan.decoder.width(), policy, plan.classes),
+        SparkRows.pack(
+            plan.rows.toJavaRDD(), plan.decoder, root, plan.decoder.width(), policy, plan.classes),
         root,
         plan.decoder.shape.clone(),
         plan.classes,
@@ -97,9 +98,10 @@ public final class ImageFolderReader {
       throw new IllegalArgumentException("workers must be positive, got " + workers);
     }
     Plan plan = plan(spark, root);
+    // Decoding an image costs far more than moving its bytes: spread the files over the workers.
     return DistributedExamples.of(
         SparkRows.pack(
-            plan.rows.repartition(workers),
+            plan.rows.repartition(workers).toJavaRDD(),
             plan.decoder,
             root,
             plan.decoder.width(),
@@ -108,6 +110,7 @@ public final class ImageFolderReader {
         root,
         plan.decoder.shape.clone(),
         plan.classes,
+        workers,
         storage);
   }
 
@@ -212,7 +215,7 @@ public final class ImageFolderReader {
   }
 
   /** Turns one decoded image row (origin, channels, height, width, BGR(A) bytes) into floats. */
-  private static final class Decoder implements SparkRows.Decoder {
+  private static final class Decoder implements SparkRows.Decoder<Row> {
     private final String root;
     private final HashMap<String, Integer> classes;
     private final int[] shape;
@@ -230,13 +233,13 @@ public final class ImageFolderReader {
     }
 
     @Override
-    public int decode(Row row, float[] x, RecordChecks checks, Supplier<String> where) {
+    public double decode(Row row, float[] x, RecordChecks checks, Supplier<String> where) {
       int c = row.getInt(1);
       int h = row.getInt(2);
       int w = row.getInt(3);
       if (c < 0) {
         checks.reject(where, SkippedRecords.NOT_AN_IMAGE, "not a readable image");
-        return -1;
+        return Double.NaN;
       }
       if (!resize && (c != shape[0] || h != shape[1] || w != shape[2])) {
         checks.reject(
@@ -254,7 +257,7 @@ public final class ImageFolderReader {
                 + shape[1]
                 + "x"
                 + shape[2]);
-        return -1;
+        return Double.NaN;
       }
       resample((byte[]) row.get(4), c, h, w, x);
       return classOf(row.getString(0));

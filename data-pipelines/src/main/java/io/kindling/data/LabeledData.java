@@ -8,7 +8,7 @@ import java.util.Arrays;
  *
  * @param source where the examples came from, for messages
  * @param shape the shape of one example (e.g. [28, 28])
- * @param classes number of label classes
+ * @param classes number of label classes; 0 when the labels are real-valued regression targets
  */
 public record LabeledData(
     String source, int[] shape, int classes, ExampleBlock examples, SkippedRecords skipped) {
@@ -23,19 +23,8 @@ public record LabeledData(
 
   /** The examples at the given row indices, in that order. */
   public LabeledData select(int[] rows, String label) {
-    int w = width();
-    float[] x = new float[rows.length * w];
-    int[] y = new int[rows.length];
-    for (int i = 0; i < rows.length; i++) {
-      System.arraycopy(examples.features(), rows[i] * w, x, i * w, w);
-      y[i] = examples.labels()[rows[i]];
-    }
     return new LabeledData(
-        source + " (" + label + ")",
-        shape,
-        classes,
-        new ExampleBlock(rows.length, w, x, y),
-        skipped);
+        source + " (" + label + ")", shape, classes, examples.rows(rows), skipped);
   }
 
   @Override
@@ -46,7 +35,6 @@ public record LabeledData(
         + " examples of shape "
         + Arrays.toString(shape)
         + ", "
-        + classes
-        + " classes";
+        + (classes == 0 ? "real-valued labels" : classes + " classes");
   }
 }

@@ -29,15 +29,17 @@ public final class LibSvmReader {
   /**
    * A reader that infers the feature count (the largest index) and fails on bad records.
    *
-   * @param classes labels must be whole numbers in 0..classes-1
+   * @param classes labels must be whole numbers in 0..classes-1; 0 means real-valued labels
+   *     (regression targets)
    */
   public LibSvmReader(int classes) {
     this(classes, 0, BadRecordPolicy.FAIL, null);
   }
 
   private LibSvmReader(int classes, int features, BadRecordPolicy policy, int[] shape) {
-    if (classes < 1) {
-      throw new IllegalArgumentException("classes must be positive, got " + classes);
+    if (classes < 0) {
+      throw new IllegalArgumentException(
+          "classes must be positive, or 0 for real-valued labels, got " + classes);
     }
     if (features < 0) {
       throw new IllegalArgumentException("features must be 0 (infer) or positive, got " + features);
@@ -96,7 +98,8 @@ public final class LibSvmReader {
       throw new DataException(
           pathOrGlob + ": no line has a feature, so their number cannot be inferred; declare it");
     }
-    return rows.dense(pathOrGlob, width).toLabeledData(shape, classes, checks.skipped());
+    return rows.dense(pathOrGlob, width, classes == 0)
+        .toLabeledData(shape, classes, checks.skipped());
   }
 
   private void readFile(String file, BufferedReader lines, RecordChecks checks, SparseRows rows)
@@ -116,8 +119,8 @@ public final class LibSvmReader {
   /** Parses one line's tokens into {@code rows}, or rejects the line. */
   private void record(
       String[] tokens, RecordChecks checks, SparseRows rows, Supplier<String> where) {
-    int label = checks.label(tokens[0], where);
-    if (label < 0) {
+    double label = checks.label(tokens[0], where);
+    if (Double.isNaN(label)) {
       return;
     }
     int[] indices = new int[tokens.length - 1];
@@ -187,11 +190,11 @@ public final class LibSvmReader {
   private static final class SparseRows {
     private int size;
     private int maxIndex;
-    private int[] labels = new int[1024];
+    private double[] labels = new double[1024];
     private int[][] indices = new int[1024][];
     private float[][] values = new float[1024][];
 
-    void add(int label, int[] index, float[] value) {
+    void add(double label, int[] index, float[] value) {
       if (size == labels.length) {
         labels = Arrays.copyOf(labels, 2 * size);
         indices = Arrays.copyOf(indices, 2 * size);
@@ -206,8 +209,8 @@ public final class LibSvmReader {
       }
     }
 
-    ExampleBuffer dense(String source, int width) {
-      ExampleBuffer out = new ExampleBuffer(source, width, size);
+    ExampleBuffer dense(String source, int width, boolean regression) {
+      ExampleBuffer out = new ExampleBuffer(source, width, size, regression);
       float[] row = new float[width];
       for (int i = 0; i < size; i++) {
         Arrays.fill(row, 0f);

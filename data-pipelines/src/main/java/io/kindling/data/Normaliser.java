@@ -91,17 +91,25 @@ public final class Normaliser implements Serializable {
 
   /** A transformed copy of the block. */
   public ExampleBlock apply(ExampleBlock block) {
-    float[] in = block.features();
-    float[] out = new float[in.length];
-    int w = block.width();
-    for (int i = 0; i < block.size(); i++) {
+    float[] out = new float[block.features().length];
+    transform(block.features(), out, block.size(), block.width());
+    return block.withFeatures(out);
+  }
+
+  /** Transforms a block that nothing else holds (one just packed) in place, without a copy. */
+  ExampleBlock applyInPlace(ExampleBlock block) {
+    transform(block.features(), block.features(), block.size(), block.width());
+    return block;
+  }
+
+  private void transform(float[] in, float[] out, int size, int w) {
+    for (int i = 0; i < size; i++) {
       int base = i * w;
       for (int j = 0; j < w; j++) {
         int k = perFeature ? j : 0;
         out[base + j] = (in[base + j] - shift[k]) * scale[k];
       }
     }
-    return new ExampleBlock(block.size(), w, out, block.labels());
   }
 
   public Kind kind() {

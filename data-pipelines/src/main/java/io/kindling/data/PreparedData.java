@@ -70,6 +70,80 @@ public record PreparedData(
         skipped);
   }
 
+  /**
+   * The same for examples cached on the executors, which never pass through the driver: a seeded
+   * {@code validationFraction} of every cached block is held out, the normaliser is fitted in one
+   * pass over the rest, and each split is dealt into balanced, normalised, cached worker blocks by
+   * the blocks' counts, without a shuffle. Releases {@code trainFile} and {@code testFile}.
+   */
+  public static PreparedData prepare(
+      DistributedExamples trainFile,
+      DistributedExamples testFile,
+      double validationFraction,
+      Normaliser.Kind normalise,
+      boolean perFeature,
+      int workers,
+      long seed,
+      StorageLevel storage) {
+    RowSelection train = RowSelection.holdOut(validationFraction, seed, false);
+    RowSelection validation = RowSelection.holdOut(validationFraction, seed, true);
+    int trainSize = size(trainFile, train, "training");
+    int validationSize = size(trainFile, validation, "validation");
+    int testSize = size(testFile, RowSelection.ALL, "test");
+    Normaliser normaliser =
+        Normaliser.fit(trainFile.selected(train), normalise, perFeature, trainFile.width());
+    JavaRDD<ExampleBlock> trainBlocks =
+        cached(trainFile.balanced(train, workers, seed + 1, normaliser), storage, "train");
+    JavaRDD<ExampleBlock> validationBlocks =
+        validationSize == 0
+            ? null
+            : cached(
+                trainFile.balanced(
+                    validation, Math.min(workers, validationSize), seed + 2, normaliser),
+                storage,
+                "validation");
+    JavaRDD<ExampleBlock> testBlocks =
+        cached(
+            testFile.balanced(RowSelection.ALL, Math.min(workers, testSize), seed + 3, normaliser),
+            storage,
+            "test");
+    trainFile.release();
+    testFile.release();
+    return new PreparedData(
+        trainBlocks,
+        validationBlocks,
+        testBlocks,
+        normaliser,
+        trainSize,
+        validationSize,
+        testSize,
+        new SkippedRecords().merge(trainFile.skipped()).merge(testFile.skipped()));
+  }
+
+  private static int size(DistributedExamples examples, RowSelection selection, String split) {
+    long size = java.util.Arrays.stream(examples.counts(selection)).sum();
+    if (size > Integer.MAX_VALUE) {
+      throw new DataException(
+          examples.source()
+              + ": the "
+              + split
+              + " split has "
+              + size
+              + " examples, more than "
+              + Integer.MAX_VALUE
+              + " that one run can train on");
+    }
+    return (int) size;
+  }
+
+  /** Caches and materialises the blocks; the name shows in the Spark UI. */
+  private static JavaRDD<ExampleBlock> cached(
+      JavaRDD<ExampleBlock> blocks, StorageLevel storage, String name) {
+    JavaRDD<ExampleBlock> result = blocks.setName("kindling " + name).persist(storage);
+    result.count(); // materialise now, so the first round's time is training only
+    return result;
+  }
+
   /** Normalises the blocks; the RDD is cached and its name shows in the Spark UI. */
   public static JavaRDD<ExampleBlock> normalised(
       JavaRDD<ExampleBlock> blocks, Normaliser normaliser, StorageLevel storage, String name) {

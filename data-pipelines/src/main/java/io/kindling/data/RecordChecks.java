@@ -20,7 +20,8 @@ final class RecordChecks {
   private final SkippedRecords skipped = new SkippedRecords();
 
   /**
-   * @param classes labels must be whole numbers in 0..classes-1
+   * @param classes labels must be whole numbers in 0..classes-1; 0 means they are real-valued
+   *     regression targets
    */
   RecordChecks(BadRecordPolicy policy, int classes) {
     this.policy = policy;
@@ -81,18 +82,24 @@ final class RecordChecks {
     return feature(value, index, names, where);
   }
 
-  /** The class of a label, or -1 when the record is rejected. */
-  int label(double value, Supplier<String> where) {
+  /**
+   * The label of a record: its class, or, with 0 classes (regression), the real-valued target
+   * itself; NaN when the record is rejected.
+   */
+  double label(double value, Supplier<String> where) {
     if (Double.isNaN(value) || Double.isInfinite(value)) {
       reject(where, SkippedRecords.NAN, "label is " + (Double.isNaN(value) ? "NaN" : "infinite"));
-      return -1;
+      return Double.NaN;
+    }
+    if (classes == 0) {
+      return value;
     }
     if (value != Math.rint(value)) {
       reject(
           where,
           SkippedRecords.LABEL_OUT_OF_RANGE,
           "label " + value + " is not a whole number in 0.." + (classes - 1));
-      return -1;
+      return Double.NaN;
     }
     if (value < 0 || value >= classes) {
       reject(
@@ -102,16 +109,16 @@ final class RecordChecks {
               + java.math.BigDecimal.valueOf(value).stripTrailingZeros().toPlainString()
               + " is outside 0.."
               + (classes - 1));
-      return -1;
+      return Double.NaN;
     }
-    return (int) value;
+    return value;
   }
 
   /** A label given as text, parsed and checked like {@link #label(double, Supplier)}. */
-  int label(String token, Supplier<String> where) {
+  double label(String token, Supplier<String> where) {
     if (token.isBlank()) {
       reject(where, SkippedRecords.MISSING_VALUE, "label is empty");
-      return -1;
+      return Double.NaN;
     }
     try {
       return label(parse(token), where);
@@ -120,7 +127,7 @@ final class RecordChecks {
           where,
           SkippedRecords.NOT_A_NUMBER,
           "label '" + DataException.excerpt(token) + "' is not a number");
-      return -1;
+      return Double.NaN;
     }
   }
 

@@ -7,7 +7,6 @@ import java.util.function.Supplier;
 import org.apache.spark.SparkThrowable;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.AnalysisException;
-import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
@@ -17,41 +16,46 @@ import org.apache.spark.sql.Row;
 final class SparkRows {
   private SparkRows() {}
 
-  /** Turns one row into one example. */
-  interface Decoder extends Serializable {
-    /** Writes the row's features into {@code x}; returns its class, or -1 when it is rejected. */
-    int decode(Row row, float[] x, RecordChecks checks, Supplier<String> where);
+  /**
+   * Turns one row ({@link Row}, or Spark's {@link org.apache.spark.sql.catalyst.InternalRow}) into
+   * one example.
+   */
+  interface Decoder<R> extends Serializable {
+    /**
+     * Writes the row's features into {@code x}; returns its label (see {@link
+     * RecordChecks#label(double, Supplier)}), or NaN when it is rejected.
+     */
+    double decode(R row, float[] x, RecordChecks checks, Supplier<String> where);
 
     /** Where the row came from, for messages: a file and record, or a partition and record. */
-    String where(Row row);
+    String where(R row);
   }
 
   /** One partition's examples and what was dropped from it. */
   record Packed(ExampleBlock block, SkippedRecords skipped) implements Serializable {}
 
   /** The rows packed on the executors: one {@link Packed} per partition, lazily. */
-  static JavaRDD<Packed> pack(
-      Dataset<Row> rows,
-      Decoder decoder,
+  static <R> JavaRDD<Packed> pack(
+      JavaRDD<R> rows,
+      Decoder<R> decoder,
       String source,
       int width,
       BadRecordPolicy policy,
       int classes) {
-    return rows.toJavaRDD()
-        .mapPartitions(
-            it -> {
-              RecordChecks checks = new RecordChecks(policy, classes);
-              ExampleBuffer out = new ExampleBuffer(source, width, 0);
-              float[] x = new float[width];
-              while (it.hasNext()) {
-                Row row = it.next();
-                int y = decoder.decode(row, x, checks, () -> decoder.where(row));
-                if (y >= 0) {
-                  out.add(x, y);
-                }
-              }
-              return List.of(new Packed(out.block(), checks.skipped())).iterator();
-            });
+    return rows.mapPartitions(
+        it -> {
+          RecordChecks checks = new RecordChecks(policy, classes);
+          ExampleBuffer out = new ExampleBuffer(source, width, 0, classes == 0);
+          float[] x = new float[width];
+          while (it.hasNext()) {
+            R row = it.next();
+            double y = decoder.decode(row, x, checks, () -> decoder.where(row));
+            if (!Double.isNaN(y)) {
+              out.add(x, y);
+            }
+          }
+          return List.of(new Packed(out.block(), checks.skipped())).iterator();
+        });
   }
 
   /** Brings the packed partitions to the driver as one data set. */
@@ -64,7 +68,7 @@ final class SparkRows {
       size += p.block().size();
       skipped.merge(p.skipped());
     }
-    ExampleBuffer all = new ExampleBuffer(source, width, size);
+    ExampleBuffer all = new ExampleBuffer(source, width, size, classes == 0);
     for (Packed p : parts) {
       all.addAll(p.block());
     }

@@ -56,6 +56,20 @@ class CsvReaderTest {
   }
 
   @Test
+  void withNoClassesLabelsAreRealValuedTargetsAndOnlyNonFiniteOnesAreRefused() throws IOException {
+    String file = write("r.csv", "y,a\n-1.25,1\n3e2,2\n");
+    LabeledData data = new CsvReader(0).withLabel("y").read(file, HADOOP);
+    assertThat(data.examples().isRegression()).isTrue();
+    assertThat(data.examples().targets()).containsExactly(-1.25f, 300f);
+    assertThat(data.select(new int[] {1}, "x").examples().targets()).containsExactly(300f);
+
+    String bad = write("bad.csv", "y,a\n1.5,1\ninf,2\n");
+    assertThatThrownBy(() -> new CsvReader(0).withLabel("y").read(bad, HADOOP))
+        .isInstanceOf(DataException.class)
+        .hasMessage(named("bad.csv") + ": line 3: label is infinite" + HINT);
+  }
+
+  @Test
   void aByteOrderMarkIsNotPartOfTheFirstColumnName() throws IOException {
     String file = write("bom.csv", "\uFEFFlabel,a\n1,5\n");
     assertThat(new CsvReader(2).read(file, HADOOP).examples().labels()).containsExactly(1);

@@ -1,5 +1,7 @@
 package io.kindling.data;
 
+import static org.apache.spark.ml.functions.array_to_vector;
+import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -80,7 +82,9 @@ class SyntheticDataTest {
   void aLinearModelLearnsItToNearTheBestAccuracy() {
     String out = dir.resolve("learn").toString();
     double best = DATA.write(spark, out);
-    Dataset<Row> frame = spark.read().parquet(out);
+    // The features are an array of floats; Spark ML's estimators want a vector.
+    Dataset<Row> frame =
+        spark.read().parquet(out).withColumn("features", array_to_vector(col("features")));
     Dataset<Row> predicted = new LogisticRegression().setMaxIter(30).fit(frame).transform(frame);
     double accuracy =
         new MulticlassClassificationEvaluator().setMetricName("accuracy").evaluate(predicted);

@@ -11,9 +11,9 @@ import io.kindling.sync.ParameterAveraging;
 import io.kindling.sync.Round;
 import io.kindling.sync.RoundResult;
 import io.kindling.sync.TrainingPlan;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -22,9 +22,12 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerBlockUpdated;
+import org.apache.spark.scheduler.SparkListenerUnpersistRDD;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.BlockUpdatedInfo;
 import org.apache.spark.storage.StorageLevel;
-import org.bytedeco.javacpp.Pointer;
 import org.nd4j.shade.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,10 +37,11 @@ import picocli.CommandLine.ParentCommand;
     name = "data",
     mixinStandardHelpOptions = true,
     description = {
-      "Time the data path on local Spark: a generated Parquet data set read, validated and packed into",
-      "minibatch blocks on the executors, normalised in one distributed pass and cached (memory and disk),",
-      "against how fast training consumes examples on those blocks. Reports rows/s, MB/s of Parquet,",
-      "the preparation-to-training ratio and the JVM's peak memory (heap + ND4J's native bytes)."
+      "Time the data path on local Spark: a generated Parquet data set (and a test set a twentieth its",
+      "size) read, validated and packed on the executors, split, normalised and dealt into balanced,",
+      "cached worker blocks (PreparedData.prepare), against how fast training consumes examples held",
+      "in memory. Reports rows/s, MB/s of Parquet, the preparation-to-training ratio, the JVM's peak",
+      "resident memory and the peak memory and disk Spark's block store used."
     })
 final class DataBench implements Callable<Integer> {
   @ParentCommand BenchCommand bench;
@@ -78,6 +82,19 @@ final class DataBench implements Callable<Integer> {
       description = "Spark master (default: ${DEFAULT-VALUE}).")
   String master;
 
+  @Option(
+      names = "--storage-level",
+      defaultValue = "MEMORY_AND_DISK",
+      description = "How the blocks are cached (default: ${DEFAULT-VALUE}).")
+  String storageLevel;
+
+  @Option(
+      names = "--training-rows",
+      defaultValue = "100000",
+      description =
+          "Rows of the in-memory sample the training rate is measured on (default: ${DEFAULT-VALUE}).")
+  int trainingRows;
+
   @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
   boolean json;
 
@@ -91,89 +108,80 @@ final class DataBench implements Callable<Integer> {
             .set("spark.ui.showConsoleProgress", "false");
     SparkSession session = SparkSession.builder().config(conf).getOrCreate();
     JavaSparkContext spark = JavaSparkContext.fromSparkContext(session.sparkContext());
+    StoragePeak storage = new StoragePeak();
+    spark.sc().addSparkListener(storage);
     try {
-      String parquet = path + "/synthetic-" + rows + "x" + features;
-      Path parquetPath = new Path(parquet);
-      var fs = parquetPath.getFileSystem(spark.hadoopConfiguration());
-      if (!fs.exists(parquetPath)) {
-        kindling.out.printf(
-            Locale.ROOT,
-            "kindling: generating %,d x %d rows at %s (not timed)%n",
-            rows,
-            features,
-            parquet);
-        new SyntheticData(rows, features, 10)
-            .withSeed(1)
-            .withLabelNoise(0.1)
-            .write(session, parquet);
-      }
-      long parquetBytes = fs.getContentSummary(parquetPath).getLength();
+      StorageLevel level = StorageLevel.fromString(storageLevel);
+      long testRows = Math.max(1, rows / 20);
+      String train = generated(session, "synthetic-" + rows + "x" + features, rows, 0);
+      String test =
+          generated(session, "synthetic-test-" + testRows + "x" + features, testRows, rows);
+      var fs = new Path(train).getFileSystem(spark.hadoopConfiguration());
+      long parquetBytes =
+          fs.getContentSummary(new Path(train)).getLength()
+              + fs.getContentSummary(new Path(test)).getLength();
 
+      FrameReader reader = new FrameReader(10);
       long began = System.nanoTime();
-      DistributedExamples examples =
-          new FrameReader(10)
-              .distribute(
-                  session.read().parquet(parquet),
-                  parquet,
-                  workers,
-                  StorageLevel.MEMORY_AND_DISK());
-      Normaliser normaliser =
-          Normaliser.fit(examples.blocks(), Normaliser.Kind.STANDARD, false, features);
-      JavaRDD<ExampleBlock> blocks =
-          PreparedData.normalised(
-              examples.blocks(), normaliser, StorageLevel.MEMORY_AND_DISK(), "bench");
-      examples.release();
+      PreparedData prepared =
+          PreparedData.prepare(
+              reader.distribute(session.read().parquet(train), train, workers, level),
+              reader.distribute(session.read().parquet(test), test, workers, level),
+              0.1,
+              Normaliser.Kind.STANDARD,
+              false,
+              workers,
+              1,
+              level);
       double prepareSeconds = (System.nanoTime() - began) / 1e9;
+      long preparedRows = prepared.trainSize() + prepared.validationSize() + prepared.testSize();
+      prepared.release();
 
-      NetworkSpec mlp =
-          JobConfig.load("fashion-mnist-mlp", kindling.home, Map.of(), List.of()).model();
-      NetworkSpec spec = new NetworkSpec(new int[] {features}, mlp.layers(), mlp.loss());
-      TrainingPlan plan =
-          new TrainingPlan(spec, io.kindling.kernels.OptimizerSpec.adam(1e-3), 128, 1, 1);
-      ParameterAveraging averaging = new ParameterAveraging(spark, plan, 2);
-      float[] state = averaging.initialState();
-      averaging.run(blocks, new Round(0, 0, 0, 10, 0), state); // warm-up: trainers and JIT
-      long trained = 0;
-      double trainSeconds = 0;
-      for (int r = 1; r <= rounds; r++) {
-        RoundResult result = averaging.run(blocks, new Round(0, r, r * 10, 10, r * 10L), state);
-        state = result.state();
-        trained += result.examples();
-        trainSeconds += result.roundSeconds();
-      }
-      blocks.unpersist(false);
-
-      double rowsPerSecond = examples.size() / prepareSeconds;
-      double trainingPerSecond = trained / trainSeconds;
+      double trainingPerSecond = trainingRate(kindling, session, spark, train);
+      double rowsPerSecond = preparedRows / prepareSeconds;
+      double megabytesPerSecond = parquetBytes / 1e6 / prepareSeconds;
+      double dataMegabytes = preparedRows * (features * 4.0 + 4) / 1e6;
       ObjectNode out = Json.object();
-      out.put("rows", examples.size());
+      out.put("rows", preparedRows);
       out.put("features", features);
       out.put("workers", workers);
+      out.put("storage_level", storageLevel);
       out.put("parquet_megabytes", parquetBytes / 1e6);
+      out.put("packed_megabytes", dataMegabytes);
       out.put("preparation_seconds", prepareSeconds);
       out.put("rows_per_second", rowsPerSecond);
-      out.put("megabytes_per_second", parquetBytes / 1e6 / prepareSeconds);
+      out.put("megabytes_per_second", megabytesPerSecond);
       out.put("training_examples_per_second", trainingPerSecond);
       out.put("preparation_to_training_ratio", rowsPerSecond / trainingPerSecond);
-      out.put("peak_executor_memory_mb", peakMegabytes());
+      // In local mode the executors live in this JVM: its peak resident set is theirs.
+      out.put("peak_executor_memory_mb", peakResidentMegabytes());
+      out.put("peak_storage_memory_megabytes", storage.peakMemory / 1e6);
+      out.put("peak_storage_disk_megabytes", storage.peakDisk / 1e6);
       out.put("jvm_max_heap_mb", Runtime.getRuntime().maxMemory() / 1e6);
       kindling.out.printf(
           Locale.ROOT,
-          "%,d rows x %d features (%.0f MB of Parquet) into %d cached blocks in %.1f s: %,.0f rows/s, %.1f MB/s%n"
-              + "training on them (dense network, %d workers): %,.0f examples/s; preparation is %.1fx faster%n"
-              + "peak memory of this JVM (heap + native): %.0f MB of %.0f MB heap%n",
-          examples.size(),
+          "%,d rows x %d features (%.0f MB of Parquet, %.0f MB packed) split, normalised and dealt into"
+              + " %d cached blocks (%s) in %.1f s: %,.0f rows/s, %.1f MB/s%n"
+              + "training (dense network, 2 workers, %,d rows in memory): %,.0f examples/s;"
+              + " preparation is %.1fx faster%n"
+              + "peak memory: %.0f MB resident (heap at most %.0f MB), Spark's block store %.0f MB in"
+              + " memory and %.0f MB on disk%n",
+          preparedRows,
           features,
           parquetBytes / 1e6,
+          dataMegabytes,
           workers,
+          storageLevel,
           prepareSeconds,
           rowsPerSecond,
-          parquetBytes / 1e6 / prepareSeconds,
-          workers,
+          megabytesPerSecond,
+          trainingRows,
           trainingPerSecond,
           rowsPerSecond / trainingPerSecond,
-          peakMegabytes(),
-          Runtime.getRuntime().maxMemory() / 1e6);
+          peakResidentMegabytes(),
+          Runtime.getRuntime().maxMemory() / 1e6,
+          storage.peakMemory / 1e6,
+          storage.peakDisk / 1e6);
       if (json) {
         kindling.out.println(out.toString());
       }
@@ -183,14 +191,115 @@ final class DataBench implements Callable<Integer> {
     return 0;
   }
 
-  /** Peak heap used (all pools) plus ND4J's native bytes now: in local mode, the executor's. */
-  private static double peakMegabytes() {
-    long heap = 0;
-    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (pool.getType() == MemoryType.HEAP) {
-        heap += pool.getPeakUsage().getUsed();
-      }
+  /** The Parquet data set {@code name} under --path, generated (untimed) when missing. */
+  private String generated(SparkSession session, String name, long count, long firstRow)
+      throws java.io.IOException {
+    String parquet = path + "/" + name;
+    Path p = new Path(parquet);
+    if (!p.getFileSystem(session.sparkContext().hadoopConfiguration()).exists(p)) {
+      bench.kindling.out.printf(
+          Locale.ROOT,
+          "kindling: generating %,d x %d rows at %s (not timed)%n",
+          count,
+          features,
+          parquet);
+      new SyntheticData(count, features, 10)
+          .withSeed(1)
+          .withLabelNoise(0.1)
+          .withFirstRow(firstRow)
+          .write(session, parquet);
     }
-    return (heap + Pointer.totalBytes()) / 1e6;
+    return parquet;
+  }
+
+  /**
+   * Examples per second that training consumes: the default job's dense network on 2 workers, on
+   * the first --training-rows rows held in memory, so the figure is the model's, not the disk's.
+   */
+  private double trainingRate(
+      Kindling kindling, SparkSession session, JavaSparkContext spark, String train) {
+    int trainers = 2;
+    DistributedExamples sample =
+        new FrameReader(10)
+            .distribute(
+                session.read().parquet(train).limit(trainingRows),
+                train,
+                trainers,
+                StorageLevel.MEMORY_ONLY());
+    Normaliser normaliser =
+        Normaliser.fit(sample.blocks(), Normaliser.Kind.STANDARD, false, features);
+    JavaRDD<ExampleBlock> blocks =
+        PreparedData.normalised(sample.blocks(), normaliser, StorageLevel.MEMORY_ONLY(), "sample");
+    sample.release();
+    NetworkSpec mlp =
+        JobConfig.load("fashion-mnist-mlp", kindling.home, Map.of(), List.of()).model();
+    NetworkSpec spec = new NetworkSpec(new int[] {features}, mlp.layers(), mlp.loss());
+    TrainingPlan plan =
+        new TrainingPlan(spec, io.kindling.kernels.OptimizerSpec.adam(1e-3), 128, 1, 1);
+    ParameterAveraging averaging = new ParameterAveraging(spark, plan, 2);
+    float[] state = averaging.initialState();
+    averaging.run(blocks, new Round(0, 0, 0, 10, 0), state); // warm-up: trainers and JIT
+    long trained = 0;
+    double trainSeconds = 0;
+    for (int r = 1; r <= rounds; r++) {
+      RoundResult result = averaging.run(blocks, new Round(0, r, r * 10, 10, r * 10L), state);
+      state = result.state();
+      trained += result.examples();
+      trainSeconds += result.roundSeconds();
+    }
+    blocks.unpersist(false);
+    return trained / trainSeconds;
+  }
+
+  /** This JVM's peak resident set (Linux), which in local mode holds the executors too; else -1. */
+  private static double peakResidentMegabytes() {
+    try {
+      for (String line : Files.readAllLines(Paths.get("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024 / 1e6;
+        }
+      }
+    } catch (java.io.IOException | NumberFormatException e) {
+      // Not Linux: no figure.
+    }
+    return -1;
+  }
+
+  /** The most memory and disk Spark's block store held at once, from its block updates. */
+  private static final class StoragePeak extends SparkListener {
+    private final Map<String, long[]> blocks = new HashMap<>();
+    private long memory;
+    private long disk;
+    long peakMemory;
+    long peakDisk;
+
+    @Override
+    public synchronized void onBlockUpdated(SparkListenerBlockUpdated update) {
+      BlockUpdatedInfo info = update.blockUpdatedInfo();
+      String id = info.blockManagerId() + "/" + info.blockId();
+      long[] was = blocks.getOrDefault(id, new long[2]);
+      memory += info.memSize() - was[0];
+      disk += info.diskSize() - was[1];
+      blocks.put(id, new long[] {info.memSize(), info.diskSize()});
+      peakMemory = Math.max(peakMemory, memory);
+      peakDisk = Math.max(peakDisk, disk);
+    }
+
+    // Unpersisting an RDD drops its blocks without a block update for each.
+    @Override
+    public synchronized void onUnpersistRDD(SparkListenerUnpersistRDD unpersist) {
+      String suffix = "/rdd_" + unpersist.rddId() + "_";
+      blocks
+          .entrySet()
+          .removeIf(
+              e -> {
+                if (!e.getKey().contains(suffix)) {
+                  return false;
+                }
+                memory -= e.getValue()[0];
+                disk -= e.getValue()[1];
+                return true;
+              });
+    }
   }
 }

@@ -13,8 +13,8 @@ import picocli.CommandLine.ParentCommand;
     name = "generate",
     mixinStandardHelpOptions = true,
     description = {
-      "Write a seeded, learnable classification data set of any size as Parquet (a `features` vector",
-      "column and a `label` column), generated on the executors. Labels come from a fixed random linear",
+      "Write a seeded, learnable classification data set of any size as Parquet (a `features` column,",
+      "an array of floats, and a `label` column), generated on the executors. Labels come from a fixed random linear",
       "teacher, then a fraction --noise of them is flipped to another class, so the best possible",
       "accuracy is exactly 1 - noise."
     })
