@@ -13,10 +13,7 @@ final class ConsoleProgress implements TrainingListener {
 
   @Override
   public void onEpoch(EpochReport r) {
-    String validation =
-        r.validation() == null
-            ? ""
-            : String.format(Locale.ROOT, "  val acc %.4f", r.validation().accuracy());
+    String validation = r.validation() == null ? "" : "  val " + Reports.headline(r.validation());
     out.printf(
         Locale.ROOT,
         "epoch %d/%d  loss %.4f  %,.0f ex/s%s  sync %.0f%%  %s elapsed  ETA %s%n",

@@ -18,6 +18,26 @@ final class DataSets {
 
   private DataSets() {}
 
+  /** The training and test files the configuration names, read when asked for. */
+  static ExampleSource files(JobConfig.Data data, JavaSparkContext spark) {
+    return new ExampleSource() {
+      @Override
+      public LabeledData train() {
+        return DataSets.train(data, spark);
+      }
+
+      @Override
+      public LabeledData test() {
+        return DataSets.test(data, spark);
+      }
+
+      @Override
+      public String describe() {
+        return data.path();
+      }
+    };
+  }
+
   static LabeledData train(JobConfig.Data data, JavaSparkContext spark) {
     return data.format().equals("idx")
         ? idx(data, spark, data.trainImages(), data.trainLabels())

@@ -1,6 +1,7 @@
 package io.kindling.driver;
 
 import io.kindling.kernels.ConfusionMatrix;
+import io.kindling.kernels.Evaluation;
 import java.util.Locale;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.node.ObjectNode;
@@ -31,8 +32,16 @@ final class EarlyStopping {
       };
     }
 
-    double of(ConfusionMatrix validation) {
-      return this == ACCURACY ? validation.accuracy() : validation.logLoss();
+    double of(Evaluation validation) {
+      if (this == LOSS) {
+        return validation.loss();
+      }
+      if (!(validation instanceof ConfusionMatrix cm)) {
+        throw new ConfigException(
+            "early-stopping.metric = validation-accuracy needs class labels; for regression use"
+                + " validation-loss (mean squared error)");
+      }
+      return cm.accuracy();
     }
   }
 
@@ -55,7 +64,7 @@ final class EarlyStopping {
   }
 
   /** Records an epoch's validation result; returns true when training should stop now. */
-  boolean update(int epoch, ConfusionMatrix validation, float[] state) {
+  boolean update(int epoch, Evaluation validation, float[] state) {
     if (!enabled() || validation == null) {
       return false;
     }

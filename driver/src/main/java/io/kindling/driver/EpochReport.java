@@ -1,12 +1,13 @@
 package io.kindling.driver;
 
-import io.kindling.kernels.ConfusionMatrix;
+import io.kindling.kernels.Evaluation;
 
 /**
  * What one epoch did.
  *
  * @param epoch 1-based
  * @param validation the validation scores, or null without a validation split
+ * @param trainSample the scores on a fixed sample of the training split ({@link TrainingSample})
  * @param elapsedSeconds since training started
  */
 record EpochReport(
@@ -18,7 +19,8 @@ record EpochReport(
     double epochSeconds,
     double computeSeconds,
     double syncSeconds,
-    ConfusionMatrix validation,
+    Evaluation validation,
+    Evaluation trainSample,
     double elapsedSeconds) {
 
   double examplesPerSecond() {

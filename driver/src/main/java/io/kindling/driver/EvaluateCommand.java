@@ -1,7 +1,7 @@
 package io.kindling.driver;
 
 import io.kindling.data.LabeledData;
-import io.kindling.kernels.ConfusionMatrix;
+import io.kindling.kernels.Evaluation;
 import io.kindling.kernels.ExampleBlock;
 import java.util.concurrent.Callable;
 import org.apache.spark.api.java.JavaRDD;
@@ -53,11 +53,13 @@ final class EvaluateCommand implements Callable<Integer> {
           split.equals("test") ? DataSets.test(data, spark) : DataSets.train(data, spark);
       JavaRDD<ExampleBlock> blocks =
           saved.blocks(spark, examples, SparkRuntime.workers(spark, config), config.seed());
-      ConfusionMatrix cm =
+      Evaluation scores =
           Evaluator.evaluate(
               spark, blocks, saved.file().spec(), saved.file().parameters(), data.classes());
       kindling.out.print(
-          json ? Json.pretty(Reports.evaluationJson(cm)) + "\n" : Reports.metricsTable(cm, split));
+          json
+              ? Json.pretty(Reports.evaluationJson(scores)) + "\n"
+              : Reports.metricsTable(scores, split));
     } finally {
       spark.stop();
     }

@@ -1,6 +1,6 @@
 package io.kindling.driver;
 
-import io.kindling.kernels.ConfusionMatrix;
+import io.kindling.kernels.Evaluation;
 import io.kindling.kernels.ExampleBlock;
 import io.kindling.kernels.Network;
 import io.kindling.kernels.NetworkSpec;
@@ -22,7 +22,11 @@ final class Evaluator {
 
   private Evaluator() {}
 
-  static ConfusionMatrix evaluate(
+  /**
+   * Scores the model on the blocks: a {@link io.kindling.kernels.ConfusionMatrix} over {@code
+   * classes} classes, or {@link io.kindling.kernels.RegressionMetrics} when {@code classes} is 0.
+   */
+  static Evaluation evaluate(
       JavaSparkContext spark,
       JavaRDD<ExampleBlock> data,
       NetworkSpec spec,
@@ -31,16 +35,15 @@ final class Evaluator {
     Broadcast<float[]> params = spark.broadcast(parameters);
     try {
       return data.mapPartitions(blocks -> score(spec, params.value(), classes, blocks))
-          .treeAggregate(
-              new ConfusionMatrix(classes, TOP_K), ConfusionMatrix::merge, ConfusionMatrix::merge);
+          .treeAggregate(Evaluation.of(classes, TOP_K), Evaluation::merge, Evaluation::merge);
     } finally {
       params.destroy();
     }
   }
 
-  private static Iterator<ConfusionMatrix> score(
+  private static Iterator<Evaluation> score(
       NetworkSpec spec, float[] params, int classes, Iterator<ExampleBlock> blocks) {
-    ConfusionMatrix cm = new ConfusionMatrix(classes, TOP_K);
+    Evaluation scores = Evaluation.of(classes, TOP_K);
     Network network = Network.create(spec, 0);
     network.writeParams(params, 0);
     while (blocks.hasNext()) {
@@ -48,11 +51,9 @@ final class Evaluator {
       predictInChunks(
           network,
           block,
-          (from, probabilities) ->
-              cm.add(
-                  block.labels(), from, probabilities, probabilities.length / spec.outputSize()));
+          (from, outputs) -> scores.add(block, from, outputs, outputs.length / spec.outputSize()));
     }
-    return List.of(cm).iterator();
+    return List.of(scores).iterator();
   }
 
   /** Predicts a block {@value #CHUNK} rows at a time, handing each chunk's outputs on. */

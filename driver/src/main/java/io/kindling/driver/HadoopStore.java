@@ -17,7 +17,7 @@ import org.apache.hadoop.fs.Path;
  * temporary folder beside the target and renames it into place, so a reader sees either the old
  * folder or the complete new one, never a half-written one.
  */
-final class HadoopStore implements ModelFile.Store {
+public final class HadoopStore implements ModelFile.Store {
   private final FileSystem fs;
   private final Path dir;
 
@@ -38,7 +38,7 @@ final class HadoopStore implements ModelFile.Store {
   }
 
   /** Writes a model into {@code dir}, replacing what was there only once it is complete. */
-  static void writeAtomically(ModelFile model, String dir, Configuration hadoop)
+  public static void writeAtomically(ModelFile model, String dir, Configuration hadoop)
       throws IOException {
     writeAtomically(dir, hadoop, (fs, folder) -> model.write(new HadoopStore(fs, folder)));
   }
@@ -72,7 +72,11 @@ final class HadoopStore implements ModelFile.Store {
     return new HadoopStore(fs, folder);
   }
 
-  static ModelFile read(String dir, Configuration hadoop) throws IOException {
+  /**
+   * Reads and verifies the model in {@code dir}; a missing or corrupt one is a {@link
+   * ModelFileException}.
+   */
+  public static ModelFile read(String dir, Configuration hadoop) throws IOException {
     HadoopStore store = at(dir, hadoop);
     if (!store.fs.exists(store.dir)) {
       throw new ModelFileException(dir + ": no such model folder");

@@ -48,10 +48,24 @@ public final class JobConfig {
    * @param home the Kindling folder (holding {@code conf/}), or null inside spark-submit
    */
   public static JobConfig load(String job, Path home, Map<String, String> env, List<String> sets) {
+    return resolve(jobFile(job, home), env, sets);
+  }
+
+  /**
+   * The defaults overridden by {@code settings} in place of a job file: how the Spark ML API
+   * configures a job from its parameters.
+   *
+   * @param settings values by key path, e.g. {@code train.epochs}; a nested map for {@code model}
+   * @param origin names the settings in error messages
+   */
+  public static JobConfig fromSettings(Map<String, ?> settings, String origin) {
+    return resolve(ConfigFactory.parseMap(settings, origin), Map.of(), List.of());
+  }
+
+  private static JobConfig resolve(Config jobConfig, Map<String, String> env, List<String> sets) {
     Config defaults =
         ConfigFactory.parseResources(
             DEFAULTS, ConfigParseOptions.defaults().setAllowMissing(false));
-    Config jobConfig = jobFile(job, home);
     Config envConfig = ConfigFactory.empty();
     for (var e : env.entrySet()) {
       if (e.getKey().startsWith(ENV_PREFIX)) {
@@ -149,7 +163,9 @@ public final class JobConfig {
     for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
       String key = e.getKey();
       if (key.equals(MODEL) || key.startsWith(MODEL + ".")) {
-        if (!List.of("model.input", "model.layers", "model.loss").contains(key)) {
+        // A loss with settings is an object: model.loss.type, model.loss.label-smoothing, ...
+        if (!List.of("model.input", "model.layers", "model.loss").contains(key)
+            && !key.startsWith("model.loss.")) {
           throw unknown(key, e.getValue(), defaults);
         }
         continue;
@@ -325,6 +341,13 @@ public final class JobConfig {
               + format
               + " reads data.train and data.test: set both (a file, folder or glob)");
     }
+    if (nonNegative("data.classes") == 0 && (format.equals("idx") || format.equals("images"))) {
+      throw new ConfigException(
+          describe(config.getValue("data.classes"))
+              + ": data.classes = 0 (real-valued labels) needs csv, libsvm or parquet data; "
+              + format
+              + " labels are classes");
+    }
     String delimiter = typed("data.csv-delimiter", config::getString);
     if (delimiter.length() != 1) {
       throw new ConfigException(
@@ -343,7 +366,7 @@ public final class JobConfig {
         typed("data.test-labels", config::getString),
         train,
         test,
-        positive("data.classes"),
+        nonNegative("data.classes"),
         shape.stream().mapToInt(Integer::intValue).toArray(),
         typed("data.label-column", config::getString),
         typed("data.feature-columns", config::getStringList),

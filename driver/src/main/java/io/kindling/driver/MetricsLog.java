@@ -24,10 +24,10 @@ final class MetricsLog implements TrainingListener {
     line.put("sync_seconds", r.syncSeconds());
     line.put("examples_per_second", r.examplesPerSecond());
     if (r.validation() != null) {
-      line.put("validation_accuracy", r.validation().accuracy());
-      line.put("validation_macro_f1", r.validation().macroF1());
-      line.put("validation_log_loss", r.validation().logLoss());
+      Reports.putScores(line, "validation_", r.validation());
     }
+    Reports.putScores(line, "train_", r.trainSample());
+    line.put("train_sample_examples", r.trainSample().total());
     line.put("elapsed_seconds", r.elapsedSeconds());
     try {
       store.appendMetrics(line.toString());

@@ -16,12 +16,14 @@ import org.apache.hadoop.fs.Path;
 
 /**
  * Owns one run's folder and every path in it: the resolved configuration, {@code metrics.jsonl},
- * {@code summary.json} and the saved model. Any Hadoop path works (local, hdfs://, s3a://).
+ * {@code summary.json}, {@code report.html} and the saved model. Any Hadoop path works (local,
+ * hdfs://, s3a://).
  */
 final class RunStore {
   static final String CONFIG = "config.conf";
   static final String METRICS = "metrics.jsonl";
   static final String SUMMARY = "summary.json";
+  static final String REPORT = "report.html";
   static final String MODEL = "model";
 
   private final Configuration hadoop;
@@ -64,6 +66,10 @@ final class RunStore {
     write(SUMMARY, json + "\n");
   }
 
+  void writeReport(String html) throws IOException {
+    write(REPORT, html);
+  }
+
   String readSummary() throws IOException {
     try (var in = fs.open(new Path(root, SUMMARY))) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -73,9 +79,12 @@ final class RunStore {
   /** The lines of {@code metrics.jsonl}, one per epoch. */
   List<String> readMetrics() throws IOException {
     List<String> lines = new ArrayList<>();
+    Path file = new Path(root, METRICS);
+    if (!fs.exists(file)) {
+      return lines; // no epoch completed (e.g. training diverged in the first)
+    }
     try (var in =
-        new BufferedReader(
-            new InputStreamReader(fs.open(new Path(root, METRICS)), StandardCharsets.UTF_8))) {
+        new BufferedReader(new InputStreamReader(fs.open(file), StandardCharsets.UTF_8))) {
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         lines.add(line);
       }
@@ -91,16 +100,18 @@ final class RunStore {
   /**
    * Keeps the metrics of the first {@code epochs} epochs and continues the file after them: what a
    * resumed run needs, since the interrupted one may have logged epochs past its checkpoint.
+   * Returns the kept lines.
    */
-  void keepMetrics(int epochs) throws IOException {
+  List<String> keepMetrics(int epochs) throws IOException {
     Path file = new Path(root, METRICS);
-    List<String> all = fs.exists(file) ? readMetrics() : List.of();
+    List<String> all = readMetrics();
     List<String> kept = all.subList(0, Math.min(epochs, all.size()));
     metrics = fs.create(file, true);
     for (String line : kept) {
       metrics.write((line + "\n").getBytes(StandardCharsets.UTF_8));
     }
     metrics.hflush();
+    return kept;
   }
 
   /** Appends one JSON line and flushes it, so a crashed run still leaves its history. */

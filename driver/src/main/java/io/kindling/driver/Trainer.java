@@ -1,7 +1,8 @@
 package io.kindling.driver;
 
 import io.kindling.data.PreparedData;
-import io.kindling.kernels.ConfusionMatrix;
+import io.kindling.kernels.Evaluation;
+import io.kindling.kernels.ExampleBlock;
 import io.kindling.sync.Round;
 import io.kindling.sync.RoundResult;
 import io.kindling.sync.SyncStrategy;
@@ -10,6 +11,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.nd4j.shade.jackson.databind.node.ObjectNode;
 
@@ -23,6 +25,7 @@ final class Trainer {
   private final SyncStrategy sync;
   private final TrainingPlan plan;
   private final PreparedData data;
+  private final JavaRDD<ExampleBlock> trainSample;
   private final int workers;
   private final int epochs;
   private final int roundSteps;
@@ -49,6 +52,7 @@ final class Trainer {
     this.sync = sync;
     this.plan = plan;
     this.data = data;
+    this.trainSample = TrainingSample.of(data.train());
     this.workers = workers;
     this.epochs = train.epochs();
     this.roundSteps = train.roundSteps();
@@ -112,10 +116,12 @@ final class Trainer {
             early,
             guard);
       }
-      ConfusionMatrix validation =
+      Evaluation validation =
           data.validation() == null
               ? null
               : Evaluator.evaluate(spark, data.validation(), plan.network(), state, classes);
+      Evaluation trainScores =
+          Evaluator.evaluate(spark, trainSample, plan.network(), state, classes);
       EpochReport report =
           new EpochReport(
               position.epoch + 1,
@@ -127,6 +133,7 @@ final class Trainer {
               position.epochComputeSeconds,
               position.epochSyncSeconds,
               validation,
+              trainScores,
               position.trainSeconds);
       listeners.forEach(l -> l.onEpoch(report));
       boolean stop = early.update(position.epoch + 1, validation, state);

@@ -4,12 +4,14 @@ import io.kindling.data.DataException;
 import io.kindling.data.LabeledData;
 import io.kindling.data.PreparedData;
 import io.kindling.kernels.ConfusionMatrix;
+import io.kindling.kernels.Evaluation;
 import io.kindling.kernels.ModelFile;
 import io.kindling.kernels.NetworkSpec;
 import io.kindling.sync.SyncStrategy;
 import io.kindling.sync.TrainingPlan;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -25,16 +27,32 @@ final class TrainingJob {
   private final JavaSparkContext spark;
   private final PrintStream out;
   private final boolean resume;
+  private final ExampleSource source;
 
   TrainingJob(JobConfig config, JavaSparkContext spark, PrintStream out, boolean resume) {
+    this(config, spark, out, resume, DataSets.files(config.data(), spark));
+  }
+
+  TrainingJob(
+      JobConfig config,
+      JavaSparkContext spark,
+      PrintStream out,
+      boolean resume,
+      ExampleSource source) {
     this.config = config;
     this.spark = spark;
     this.out = out;
     this.resume = resume;
+    this.source = source;
   }
 
   /** Runs the job and returns its summary (with the run folder in {@code run_dir}). */
   ObjectNode run() throws IOException {
+    return train().summary();
+  }
+
+  /** Runs the job and returns what it trained, with its summary. */
+  TrainingResult train() throws IOException {
     Configuration hadoop = spark.hadoopConfiguration();
     if (resume && config.runDir().isEmpty()) {
       throw new ConfigException(
@@ -48,7 +66,7 @@ final class TrainingJob {
           "kindling: run "
               + store.root()
               + " has already finished (summary.json exists); nothing to do");
-      return (ObjectNode) Json.MAPPER.readTree(store.readSummary());
+      return TrainingResult.alreadyFinished((ObjectNode) Json.MAPPER.readTree(store.readSummary()));
     }
     JobConfig.Data dataConfig = config.data();
     JobConfig.Train train = config.train();
@@ -63,8 +81,8 @@ final class TrainingJob {
             hadoop,
             checkpointConfig.keep());
 
-    LabeledData trainFile = DataSets.train(dataConfig, spark);
-    LabeledData testFile = DataSets.test(dataConfig, spark);
+    LabeledData trainFile = source.train();
+    LabeledData testFile = source.test();
     requireMatchingShape(network, trainFile);
     PreparedData data =
         PreparedData.prepare(
@@ -100,6 +118,7 @@ final class TrainingJob {
     DivergenceGuard guard = new DivergenceGuard(train.maxLossRatio());
     Position position = new Position();
     float[] state = sync.initialState();
+    TrainingHistory history = new TrainingHistory();
     Optional<CheckpointStore.Checkpoint> checkpoint =
         resume ? checkpoints.newestValid(network, out) : Optional.empty();
     if (checkpoint.isPresent()) {
@@ -122,7 +141,7 @@ final class TrainingJob {
       position = Position.fromJson(c.position().path("position"));
       early.restore(c.position().path("early_stopping"), c.bestState());
       guard.restore(c.position().path("lowest_round_loss").asDouble(Double.POSITIVE_INFINITY));
-      store.keepMetrics(position.epochsCompleted);
+      history.restore(store.keepMetrics(position.epochsCompleted));
       out.printf(
           Locale.ROOT,
           "kindling: resuming from %s (epoch %d, round %d)%n",
@@ -150,7 +169,7 @@ final class TrainingJob {
     out.printf(
         Locale.ROOT,
         "kindling: data %s: %,d train / %,d validation / %,d test examples, normalised %s%n",
-        dataConfig.path(),
+        source.describe(),
         data.trainSize(),
         data.validationSize(),
         data.testSize(),
@@ -167,7 +186,8 @@ final class TrainingJob {
             new SparkStatus(spark, train.epochs()),
             new ConsoleProgress(out),
             new MetricsLog(store),
-            roundTimes);
+            roundTimes,
+            history);
     Trigger checkpointWhen =
         Trigger.everyRounds(checkpointConfig.everyRounds())
             .or(Trigger.everyEpochs(checkpointConfig.everyEpochs()));
@@ -194,14 +214,14 @@ final class TrainingJob {
 
     spark.setJobGroup("kindling-evaluation", "final evaluation", false);
     float[] parameters = Arrays.copyOf(outcome.state(), (int) network.numParams());
-    ConfusionMatrix test =
+    Evaluation test =
         Evaluator.evaluate(spark, data.test(), network, parameters, dataConfig.classes());
-    ConfusionMatrix validation =
+    Evaluation validation =
         data.validation() == null
             ? null
             : Evaluator.evaluate(
                 spark, data.validation(), network, parameters, dataConfig.classes());
-    ConfusionMatrix trainScores =
+    Evaluation trainScores =
         Evaluator.evaluate(spark, data.train(), network, parameters, dataConfig.classes());
     Position done = outcome.position();
 
@@ -209,11 +229,10 @@ final class TrainingJob {
     metadata.put("job", config.jobName());
     metadata.put("epochs", done.epochsCompleted);
     metadata.put("classes", dataConfig.classes());
-    metadata.put("test_accuracy", test.accuracy());
-    HadoopStore.writeAtomically(
-        new ModelFile(network, parameters, null, data.normaliser().toJson(), metadata),
-        store.modelDir(),
-        hadoop);
+    Reports.putScores(metadata, "test_", test);
+    ModelFile model =
+        new ModelFile(network, parameters, null, data.normaliser().toJson(), metadata);
+    HadoopStore.writeAtomically(model, store.modelDir(), hadoop);
 
     ObjectNode summary = Json.object();
     summary.put("job", config.jobName());
@@ -236,20 +255,21 @@ final class TrainingJob {
     summary.put("round_seconds", roundTimes.medianRoundSeconds());
     summary.put("sync_fraction", roundTimes.medianSyncFraction());
     roundTimes.writeCommunication(summary);
-    summary.put("test_accuracy", test.accuracy());
-    summary.put("test_macro_f1", test.macroF1());
-    summary.put("test_weighted_f1", test.weightedF1());
-    summary.put("test_top3_accuracy", test.topKAccuracy());
-    summary.put("test_log_loss", test.logLoss());
-    if (validation != null) {
-      summary.put("validation_accuracy", validation.accuracy());
-      summary.put("validation_macro_f1", validation.macroF1());
+    Reports.putScores(summary, "test_", test);
+    if (test instanceof ConfusionMatrix cm) {
+      summary.put("test_weighted_f1", cm.weightedF1());
+      summary.put("test_top3_accuracy", cm.topKAccuracy());
+      summary.set("test_confusion_matrix", Reports.confusionJson(cm));
     }
-    summary.put("train_accuracy", trainScores.accuracy());
+    if (validation != null) {
+      Reports.putScores(summary, "validation_", validation);
+    }
+    Reports.putScores(summary, "train_", trainScores);
     ObjectNode skipped = summary.putObject("skipped_records");
     data.skipped().counts().forEach(skipped::put);
-    summary.set("test_confusion_matrix", Reports.confusionJson(test));
     summary.put("run_dir", store.root());
+    store.writeReport(
+        new RunReport(summary, history.epochs(), test, roundTimes, config.render()).html());
     store.writeSummary(Json.pretty(summary));
     data.release();
 
@@ -257,13 +277,25 @@ final class TrainingJob {
     out.print(Reports.metricsTable(test, "test"));
     out.printf(
         Locale.ROOT,
-        "kindling: test accuracy %.4f, macro F1 %.4f after %d epochs in %s; run folder %s%n",
-        test.accuracy(),
-        test.macroF1(),
+        "kindling: test %s after %d epochs in %s; run folder %s%n",
+        test instanceof ConfusionMatrix cm
+            ? String.format(
+                Locale.ROOT, "accuracy %.4f, macro F1 %.4f", cm.accuracy(), cm.macroF1())
+            : Reports.headline(test),
         done.epochsCompleted,
         ConsoleProgress.duration(done.trainSeconds),
         store.root());
-    return summary;
+    return new TrainingResult(
+        summary, model, data.normaliser(), Reports.evaluationJson(test), metricsLines(store));
+  }
+
+  /** The lines of {@code metrics.jsonl}, one per epoch (a resumed run's earlier ones too). */
+  private static List<ObjectNode> metricsLines(RunStore store) throws IOException {
+    List<ObjectNode> epochs = new ArrayList<>();
+    for (String line : store.readMetrics()) {
+      epochs.add((ObjectNode) Json.MAPPER.readTree(line));
+    }
+    return epochs;
   }
 
   private static void requireMatchingShape(NetworkSpec network, LabeledData data) {

@@ -37,6 +37,7 @@ class JobJarIT {
             "org/bytedeco/openblas/linux-x86_64/libopenblas.so.0",
             "io/kindling/driver/Kindling.class",
             "io/kindling/kernels/Network.class",
+            "org/knowm/xchart/BitmapEncoder.class",
             "kindling/kindling-defaults.conf",
             "kindling/jobs/fashion-mnist-mlp.conf");
   }

@@ -63,6 +63,20 @@ class KindlingTest {
     return kindling(args.toArray(String[]::new));
   }
 
+  /** Trains a job file on local Spark into {@code runDir}. */
+  static Result trainJob(Path job, Path runDir) {
+    return kindling(
+        "train",
+        "--job",
+        job.toString(),
+        "--run-dir",
+        runDir.toString(),
+        "--master",
+        "local[2]",
+        "--set",
+        "spark.ui=false");
+  }
+
   static Result firstRun;
 
   @BeforeAll
@@ -300,17 +314,7 @@ class KindlingTest {
             "optimizer.learning-rate = 0.01",
             ""));
     Path run = dir.resolve("synthetic-run");
-    Result r =
-        kindling(
-            "train",
-            "--job",
-            job.toString(),
-            "--run-dir",
-            run.toString(),
-            "--master",
-            "local[2]",
-            "--set",
-            "spark.ui=false");
+    Result r = trainJob(job, run);
     assertThat(r.status()).as(r.err()).isZero();
     // Same seed and teacher, rows the training split never saw; 10% of their labels are flipped.
     assertThat(
