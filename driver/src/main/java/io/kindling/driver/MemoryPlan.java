@@ -3,6 +3,8 @@ package io.kindling.driver;
 import io.kindling.kernels.NetworkSpec;
 import io.kindling.sync.TrainingPlan;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.spark.SparkConf;
 import org.apache.spark.network.util.JavaUtils;
 import org.bytedeco.javacpp.Pointer;
@@ -10,15 +12,23 @@ import org.bytedeco.javacpp.Pointer;
 /**
  * The memory preflight: before the first round, work out what each executor needs, off the heap
  * (ND4J's runtime, parameter, gradient and optimizer copies, activations of a minibatch) and on it
- * (its share of the cached training data), and compare with what the configuration gives it. Too
- * little stops the job at once with the settings that would work, instead of an executor lost to
- * the resource manager an hour later.
+ * (its share of the cached training data and the model state each round brings), and compare with
+ * what the configuration gives it. Too little stops the job at once with the settings that would
+ * work, instead of an executor lost to the resource manager an hour later.
  */
 final class MemoryPlan {
   /** libnd4j, OpenBLAS and JavaCPP bookkeeping in one JVM, measured roughly on linux-x86_64. */
   static final long RUNTIME_BYTES = 320L << 20;
 
   private static final long MIB = 1L << 20;
+
+  /**
+   * JavaCPP's cap on a JVM's resident memory (heap included), which it enforces on ND4J's
+   * allocations. Its {@code maxbytes} cap is not read: ND4J's arrays do not count towards it.
+   */
+  private static final Pattern MAX_PHYSICAL_BYTES =
+      Pattern.compile(
+          "-Dorg\\.bytedeco\\.javacpp\\.maxphysicalbytes=(\\S+)", Pattern.CASE_INSENSITIVE);
 
   private MemoryPlan() {}
 
@@ -42,10 +52,35 @@ final class MemoryPlan {
     long trainable = spec.numTrainableParams();
     int components = plan.optimizer().stateComponents();
     long optimizer =
-        sharded
-            ? (2L + components) * ((trainable + workers - 1) / workers)
-            : (long) components * trainable;
+        sharded ? (2L + components) * shard(trainable, workers) : (long) components * trainable;
     return 4L * (all + trainable + optimizer) + 4L * 4 * plan.batchSize() * activations;
+  }
+
+  /**
+   * Heap bytes the model state takes in one executor running {@code tasks} tasks. Every round
+   * broadcasts the whole state, parameters and all the optimizer state in either mode, which an
+   * executor holds twice (the fetched pieces and the value). Each averaging task fills a state
+   * vector of its own and returns it; each all-reduce task copies the parameters and the gradient
+   * and returns its optimizer shard, one of them the parameters too. A result is serialised for the
+   * driver into a growing buffer and copied once more into its message: about three times its size
+   * at the peak.
+   */
+  static long stateHeapBytes(TrainingPlan plan, boolean sharded, int workers, int tasks) {
+    long all = plan.network().numParams();
+    long trainable = plan.network().numTrainableParams();
+    int components = plan.optimizer().stateComponents();
+    long state = all + components * trainable;
+    long perTask;
+    long results;
+    if (sharded) {
+      long optimizerShard = components * shard(trainable, workers);
+      perTask = all + trainable + optimizerShard;
+      results = all + tasks * optimizerShard;
+    } else {
+      perTask = state;
+      results = tasks * state;
+    }
+    return 4L * (2 * state + tasks * perTask + 3 * results);
   }
 
   /**
@@ -55,11 +90,12 @@ final class MemoryPlan {
    */
   static void check(
       SparkConf conf, TrainingPlan plan, long trainingValues, int workers, boolean sharded) {
-    long perTask = nativeBytesPerTask(plan, sharded, workers);
     boolean local = conf.get("spark.master", "local").startsWith("local");
     int tasksPerExecutor = local ? workers : conf.getInt("spark.executor.cores", 1);
-    long nativeNeed = RUNTIME_BYTES + tasksPerExecutor * perTask;
-    long heapNeed = 4L * trainingValues / workers * Math.min(workers, tasksPerExecutor) * 2;
+    long nativeNeed = nativeNeed(plan, sharded, workers, tasksPerExecutor);
+    long dataHeap = 4L * trainingValues / workers * Math.min(workers, tasksPerExecutor) * 2;
+    long stateHeap = stateHeapBytes(plan, sharded, workers, tasksPerExecutor);
+    long heapNeed = dataHeap + stateHeap;
     StringBuilder problems = new StringBuilder();
     if (local) {
       long physical = Pointer.maxPhysicalBytes();
@@ -77,7 +113,7 @@ final class MemoryPlan {
         problems.append(
             String.format(
                 Locale.ROOT,
-                "the cached training data needs about %d MiB of heap but the driver has %d MiB (set KINDLING_DRIVER_MEMORY=%dg); ",
+                "the cached training data and model state need about %d MiB of heap but the driver has %d MiB (set KINDLING_DRIVER_MEMORY=%dg); ",
                 heapNeed / MIB,
                 heap / MIB,
                 heapNeed * 2 / (1024 * MIB) + 1));
@@ -93,21 +129,35 @@ final class MemoryPlan {
         problems.append(
             String.format(
                 Locale.ROOT,
-                "each executor needs about %d MiB off-heap for ND4J (%d task(s) x %d MiB + %d MiB runtime) but spark.executor.memoryOverhead gives %d MiB (set --conf spark.executor.memoryOverhead=%dm); ",
+                "each executor needs about %d MiB off-heap for ND4J (%d task(s) x %d MiB + %d MiB runtime) but spark.executor.memoryOverhead gives %d MiB (set --conf spark.executor.memoryOverhead=%dm%s); ",
                 nativeNeed / MIB,
                 tasksPerExecutor,
-                perTask / MIB,
+                nativeBytesPerTask(plan, sharded, workers) / MIB,
                 RUNTIME_BYTES / MIB,
                 overhead / MIB,
-                nativeNeed / MIB + 256));
+                nativeNeed / MIB + 256,
+                sharded ? "" : orSharded(plan, workers, tasksPerExecutor, overhead)));
+      }
+      long physical = executorPhysicalLimit(conf);
+      if (physical > 0 && executorMemory + nativeNeed > physical) {
+        problems.append(
+            String.format(
+                Locale.ROOT,
+                "each executor may hold about %d MiB (spark.executor.memory plus %d MiB off-heap) but -Dorg.bytedeco.javacpp.maxphysicalbytes in spark.executor.extraJavaOptions caps it at %d MiB (set it to %dm); ",
+                (executorMemory + nativeNeed) / MIB,
+                nativeNeed / MIB,
+                physical / MIB,
+                (executorMemory + nativeNeed) / MIB + 256));
       }
       double storage = executorMemory * conf.getDouble("spark.memory.fraction", 0.6);
       if (heapNeed > storage) {
         problems.append(
             String.format(
                 Locale.ROOT,
-                "each executor caches about %d MiB of training data but spark.executor.memory=%s leaves %d MiB for storage (set --conf spark.executor.memory=%dg, or use more workers); ",
+                "each executor's heap holds about %d MiB (cached training data %d MiB, model state %d MiB) but spark.executor.memory=%s leaves %d MiB for storage (set --conf spark.executor.memory=%dg, or use more workers); ",
                 heapNeed / MIB,
+                dataHeap / MIB,
+                stateHeap / MIB,
                 conf.get("spark.executor.memory", "1g"),
                 (long) storage / MIB,
                 (long) (heapNeed / 0.6) / (1024 * MIB) + 1));
@@ -117,6 +167,40 @@ final class MemoryPlan {
       throw new ConfigException(
           "memory preflight: " + problems.substring(0, problems.length() - 2));
     }
+  }
+
+  private static long nativeNeed(
+      TrainingPlan plan, boolean sharded, int workers, int tasksPerExecutor) {
+    return RUNTIME_BYTES + tasksPerExecutor * nativeBytesPerTask(plan, sharded, workers);
+  }
+
+  /** The all-reduce as the alternative, when sharding the optimizer state makes it fit. */
+  private static String orSharded(TrainingPlan plan, int workers, int tasks, long overhead) {
+    long need = nativeNeed(plan, true, workers, tasks);
+    return need > overhead
+        ? ""
+        : String.format(
+            Locale.ROOT,
+            ", or --set train.sync=allreduce, which shards the optimizer state over the %d workers and needs about %d MiB",
+            workers,
+            need / MIB);
+  }
+
+  /** The executors' JavaCPP cap on resident memory; 0 when unset or relative (a percentage). */
+  private static long executorPhysicalLimit(SparkConf conf) {
+    Matcher m = MAX_PHYSICAL_BYTES.matcher(conf.get("spark.executor.extraJavaOptions", ""));
+    if (!m.find()) {
+      return 0;
+    }
+    try {
+      return JavaUtils.byteStringAsBytes(m.group(1));
+    } catch (NumberFormatException e) {
+      return 0; // e.g. "50%": relative to the heap, which JavaCPP resolves itself
+    }
+  }
+
+  private static long shard(long trainable, int workers) {
+    return (trainable + workers - 1) / workers;
   }
 
   /** Spark reads a bare memory number as MiB in some keys: make the unit explicit. */

@@ -1,5 +1,6 @@
 package io.kindling.driver;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -46,7 +47,7 @@ class MemoryPlanTest {
   void tooLittleHeapForTheCachedDataSaysSo() {
     assertThatThrownBy(() -> MemoryPlan.check(cluster("1g", "8g"), BIG, 500_000_000L, 2, false))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("caches about")
+        .hasMessageContaining("cached training data")
         .hasMessageContaining("set --conf spark.executor.memory=");
   }
 
@@ -57,14 +58,59 @@ class MemoryPlanTest {
     SparkConf conf = cluster("8g", "1600m");
     assertThatThrownBy(() -> MemoryPlan.check(conf, BIG, 1_000_000L, 8, false))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("spark.executor.memoryOverhead gives 1600 MiB");
+        .hasMessageContaining("spark.executor.memoryOverhead gives 1600 MiB")
+        .hasMessageContaining("or --set train.sync=allreduce, which shards the optimizer state");
     assertThatCode(() -> MemoryPlan.check(conf, BIG, 1_000_000L, 8, true))
         .doesNotThrowAnyException();
   }
 
   @Test
+  void allReduceIsNotSuggestedWhereShardingSavesTooLittle() {
+    // Over 2 workers each task's half of Adam's state comes with half-sized copies of the
+    // parameters and gradients: no saving.
+    assertThatThrownBy(() -> MemoryPlan.check(cluster("8g", "1600m"), BIG, 1_000_000L, 2, false))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageNotContaining("allreduce");
+  }
+
+  @Test
+  void javaCppsCapOnResidentMemoryMustHoldTheHeapAndTheOffHeapNeed() {
+    SparkConf conf =
+        cluster("16g", "4g")
+            .set(
+                "spark.executor.extraJavaOptions",
+                "-XX:+UseG1GC -Dorg.bytedeco.javacpp.maxPhysicalBytes=17g");
+    assertThatThrownBy(() -> MemoryPlan.check(conf, BIG, 1_000_000L, 2, false))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("caps it at 17408 MiB")
+        .hasMessageContaining("set it to ");
+    conf.set("spark.executor.extraJavaOptions", "-Dorg.bytedeco.javacpp.maxphysicalbytes=20g");
+    assertThatCode(() -> MemoryPlan.check(conf, BIG, 1_000_000L, 2, false))
+        .doesNotThrowAnyException();
+  }
+
+  @Test
+  void everyExecutorHoldsTheBroadcastStateOnItsHeapInEitherMode() {
+    // ~100M parameters and Adam: a 1.2 GB state, held twice, besides each task's copies and its
+    // result (three times its size while serialised).
+    long params = 4L * BIG.network().numParams();
+    long state = 3 * params;
+    assertThat(MemoryPlan.stateHeapBytes(BIG, false, 2, 1))
+        .isEqualTo(2 * state + state + 3 * state);
+    long adamHalf = params;
+    assertThat(MemoryPlan.stateHeapBytes(BIG, true, 2, 1))
+        .isEqualTo(2 * state + (2 * params + adamHalf) + 3 * (params + adamHalf));
+    for (boolean sharded : new boolean[] {false, true}) {
+      assertThatThrownBy(() -> MemoryPlan.check(cluster("3g", "8g"), BIG, 1000L, 8, sharded))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("model state")
+          .hasMessageContaining("set --conf spark.executor.memory=");
+    }
+  }
+
+  @Test
   void enoughMemoryPasses() {
-    assertThatCode(() -> MemoryPlan.check(cluster("8g", "4g"), BIG, 1_000_000L, 2, false))
+    assertThatCode(() -> MemoryPlan.check(cluster("16g", "4g"), BIG, 1_000_000L, 2, false))
         .doesNotThrowAnyException();
   }
 }
