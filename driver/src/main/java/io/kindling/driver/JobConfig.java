@@ -446,6 +446,7 @@ public final class JobConfig {
       java.time.Duration allreduceTimeout,
       int allreduceAttempts,
       boolean allreduceBf16,
+      double allreduceTopk,
       int allreduceRoundSteps) {
 
     /**
@@ -502,11 +503,31 @@ public final class JobConfig {
         typed("train.allreduce-timeout", config::getDuration),
         positive("train.allreduce-attempts"),
         typed("train.allreduce-bf16", config::getBoolean),
+        allreduceTopk(),
         nonNegative("train.allreduce-round-steps"));
   }
 
   public String runDir() {
     return typed("output.run-dir", config::getString);
+  }
+
+  /** Top-k's share of gradient entries; it replaces bf16 gradients rather than combining. */
+  private double allreduceTopk() {
+    String key = "train.allreduce-topk";
+    double v = typed(key, config::getDouble);
+    if (!(v >= 0 && v <= 1)) {
+      throw new ConfigException(
+          describe(config.getValue(key)) + ": " + key + " must be in [0, 1] (0 = off), got " + v);
+    }
+    if (v > 0 && config.getBoolean("train.allreduce-bf16")) {
+      throw new ConfigException(
+          describe(config.getValue(key))
+              + ": "
+              + key
+              + " sends fp32 (index, value) pairs; set train.allreduce-bf16 = false or"
+              + " train.allreduce-topk = 0");
+    }
+    return v;
   }
 
   private int positive(String key) {

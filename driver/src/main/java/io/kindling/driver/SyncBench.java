@@ -105,7 +105,7 @@ final class SyncBench implements Callable<Integer> {
         r.put(
             "compute_seconds_per_step",
             summary.get("compute_seconds").asDouble() / Math.max(1, summary.get("steps").asLong()));
-        r.put("compression", base.train().allreduceBf16() ? "bf16" : "none");
+        r.put("compression", compression(base.train()));
         allreduce = r;
       }
       r.put("run_dir", summary.get("run_dir").asText());
@@ -120,6 +120,13 @@ final class SyncBench implements Callable<Integer> {
       kindling.out.println(out.toString());
     }
     return 0;
+  }
+
+  private static String compression(JobConfig.Train train) {
+    if (train.allreduceTopk() > 0) {
+      return "topk " + train.allreduceTopk();
+    }
+    return train.allreduceBf16() ? "bf16" : "none";
   }
 
   /** Seconds of training until the first epoch whose validation accuracy reached the target. */

@@ -25,7 +25,10 @@ final class SyncStrategies {
             spark,
             plan,
             new ShardedAllReduce.Settings(
-                train.allreduceTimeout(), train.allreduceAttempts(), train.allreduceBf16()));
+                train.allreduceTimeout(),
+                train.allreduceAttempts(),
+                train.allreduceBf16(),
+                train.allreduceTopk()));
       }
       default ->
           throw new ConfigException(

@@ -119,6 +119,32 @@ class TrainingControlTest {
   }
 
   @Test
+  void allReduceWithTopTenPercentOfTheGradientsLearnsAsDenseDoes() throws Exception {
+    Path run = dir.resolve("topk");
+    KindlingTest.Result r =
+        train(run, "--set", "train.sync=allreduce", "--set", "train.allreduce-topk=0.1");
+    assertThat(r.status()).as(r.err()).isZero();
+    JsonNode summary = summary(run);
+    assertThat(summary.get("test_accuracy").asDouble()).isGreaterThan(0.75);
+    // The dense all-reduce's bar above. W = 2: 10% of the gradient as 8-byte pairs (0.2 of the ring
+    // optimum) plus the dense parameter all-gather (0.5 of it).
+    assertThat(summary.get("bytes_vs_ring_optimum").asDouble()).isBetween(0.7, 0.71);
+  }
+
+  @Test
+  void topKAndBf16GradientsAreRefusedTogether() {
+    KindlingTest.Result r =
+        train(
+            dir.resolve("topk-bf16"),
+            "--set",
+            "train.allreduce-topk=0.01",
+            "--set",
+            "train.allreduce-bf16=true");
+    assertThat(r.status()).isEqualTo(Kindling.USER_ERROR);
+    assertThat(r.err()).contains("train.allreduce-topk sends fp32 (index, value) pairs");
+  }
+
+  @Test
   void allReduceRefusesMoreWorkersThanTaskSlots() {
     KindlingTest.Result r =
         train(dir.resolve("too-many"), "--set", "train.sync=allreduce", "--set", "spark.workers=3");

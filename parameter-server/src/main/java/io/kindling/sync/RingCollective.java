@@ -44,16 +44,21 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>Wire format, little-endian, no Java serialization: data moves in frames of at most {@link
  * #FRAME_FLOATS} values (which bounds the buffers), each a header {@code [magic, frame sequence,
- * element offset, element count]} of 4-byte ints followed by the raw values, fp32 or, for a
- * reduce-scatter that asks for it, bfloat16; the receiver checks the header against the frame it
- * expects, so a ring out of step or set up differently fails at once.
+ * element offset, element count]} of 4-byte ints followed by the raw values: fp32, bfloat16 for a
+ * reduce-scatter that asks for it, or a sparse gradient's (index, value) pairs; the receiver checks
+ * the header against the frame it expects, so a ring out of step or set up differently fails at
+ * once.
  */
 final class RingCollective implements AutoCloseable {
-  /** How the values of a reduce-scatter travel; the magic in each frame's header says which. */
+  /** How the values of a collective travel; the magic in each frame's header says which. */
   enum Wire {
     FP32(4, 0x4B444154), // "KDAT"
     /** bfloat16: fp32's range with 8 significant bits, in half the bytes. */
-    BF16(2, 0x4B423136); // "KB16"
+    BF16(2, 0x4B423136), // "KB16"
+    /**
+     * (index, value) pairs of a sparse gradient as raw 32-bit words: see {@link TopKSparsifier}.
+     */
+    PAIRS(4, 0x4B505253); // "KPRS"
 
     final int bytes;
     final int magic;
@@ -251,6 +256,16 @@ final class RingCollective implements AutoCloseable {
     }
   }
 
+  /**
+   * Copies every task's own chunk of {@code pairs[0, length)} to all the others, bit for bit, as
+   * {@link Wire#PAIRS} frames: a task that sends dense gradients instead fails the ring at once.
+   */
+  void allGatherPairs(float[] pairs, int length) throws IOException {
+    for (int t = 0; t < size - 1; t++) {
+      ringStep(pairs, 0, length, mod(rank - t), mod(rank - t - 1), false, Wire.PAIRS);
+    }
+  }
+
   /** Sums {@code buffer[offset, offset + length)} over all tasks, in fp32; all get the sum. */
   void allReduce(float[] buffer, int offset, int length) throws IOException {
     reduceScatter(buffer, offset, length, Wire.FP32);
@@ -350,7 +365,7 @@ final class RingCollective implements AutoCloseable {
     int count = Math.min(FRAME_FLOATS, end - at);
     outgoing.clear();
     outgoing.putInt(wire.magic).putInt(framesSent++).putInt(at).putInt(count);
-    if (wire == Wire.FP32) {
+    if (wire != Wire.BF16) {
       outgoingFloats.clear();
       outgoingFloats.put(buffer, at, count);
     } else {

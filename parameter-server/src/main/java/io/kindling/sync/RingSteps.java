@@ -9,10 +9,11 @@ import java.util.Arrays;
 
 /**
  * The executor side of an all-reduce round: synchronous SGD over the ring. Each step every task
- * computes its minibatch's gradient, the ring sums the gradients (weighted by batch rows, so W
- * workers at batch b take exactly the step of one worker at batch W x b), each task updates only
- * its own shard of the trainable parameters with its own shard of the optimizer state, and the ring
- * gathers the updated shards so every task holds the same parameters again. Running statistics (the
+ * computes its minibatch's gradient, the ring sums the gradients (densely, or only each task's top
+ * k entries with error feedback: {@link TopKSparsifier}; weighted by batch rows, so W workers at
+ * batch b take exactly the step of one worker at batch W x b), each task updates only its own shard
+ * of the trainable parameters with its own shard of the optimizer state, and the ring gathers the
+ * updated shards so every task holds the same parameters again. Running statistics (the
  * non-trainable tail) are averaged once, at the end of the round.
  */
 final class RingSteps implements AutoCloseable {
@@ -20,6 +21,7 @@ final class RingSteps implements AutoCloseable {
   private final Round round;
   private final RingCollective ring;
   private final RingCollective.Wire gradientWire;
+  private final TopKSparsifier topK;
   private final int[] partitionSizes;
   private final ExampleBlock block;
   private final int[] order;
@@ -36,7 +38,7 @@ final class RingSteps implements AutoCloseable {
   private long communicationNanos;
 
   /**
-   * @param gradientWire how the gradients' reduce-scatter travels
+   * @param settings how the gradients travel
    * @param partitionSizes every task's rows, by rank: each step's weights follow from them
    * @param block this task's rows, or null when its partition is empty
    * @param start the round's {@code [parameters | optimizer state]}
@@ -45,7 +47,7 @@ final class RingSteps implements AutoCloseable {
       TrainingPlan plan,
       Round round,
       RingCollective ring,
-      RingCollective.Wire gradientWire,
+      ShardedAllReduce.Settings settings,
       int[] partitionSizes,
       ExampleBlock block,
       float[] start)
@@ -53,7 +55,7 @@ final class RingSteps implements AutoCloseable {
     long began = System.nanoTime();
     MinibatchGradient minibatch = TrainerPool.borrowGradient(plan);
     try (RingSteps steps =
-        new RingSteps(plan, round, ring, gradientWire, partitionSizes, block, minibatch, start)) {
+        new RingSteps(plan, round, ring, settings, partitionSizes, block, minibatch, start)) {
       return steps.train(began);
     } finally {
       TrainerPool.release(plan, minibatch);
@@ -64,7 +66,7 @@ final class RingSteps implements AutoCloseable {
       TrainingPlan plan,
       Round round,
       RingCollective ring,
-      RingCollective.Wire gradientWire,
+      ShardedAllReduce.Settings settings,
       int[] partitionSizes,
       ExampleBlock block,
       MinibatchGradient minibatch,
@@ -72,7 +74,8 @@ final class RingSteps implements AutoCloseable {
     this.plan = plan;
     this.round = round;
     this.ring = ring;
-    this.gradientWire = gradientWire;
+    this.gradientWire =
+        settings.bf16Gradients() ? RingCollective.Wire.BF16 : RingCollective.Wire.FP32;
     this.partitionSizes = partitionSizes;
     this.block = block;
     this.order =
@@ -93,6 +96,12 @@ final class RingSteps implements AutoCloseable {
     }
     this.parameters = Arrays.copyOf(start, numParams);
     this.gradient = new float[trainable];
+    // The residual lives for the round: a round ends where a checkpoint may be taken, so a resumed
+    // run holds back exactly what an uninterrupted one does.
+    this.topK =
+        settings.topKGradients() > 0
+            ? new TopKSparsifier(trainable, settings.topKGradients(), ring.size())
+            : null;
     this.squaredNorms = new float[ring.size()];
     network.writeParams(parameters, 0);
     int from = ring.shardStart(trainable);
@@ -155,8 +164,16 @@ final class RingSteps implements AutoCloseable {
     } else {
       Arrays.fill(gradient, 0f);
     }
+    if (topK != null) {
+      topK.select(gradient, ring.rank()); // local work: not counted as communication
+    }
     long t = System.nanoTime();
-    ring.reduceScatter(gradient, 0, trainable, gradientWire);
+    if (topK == null) {
+      ring.reduceScatter(gradient, 0, trainable, gradientWire);
+    } else {
+      ring.allGatherPairs(topK.pairs(), topK.pairs().length);
+      topK.sum(gradient);
+    }
     double norm = plan.optimizer().clipNorm() > 0 ? globalNorm() : 0;
     communicationNanos += System.nanoTime() - t;
     shard.update(parameters, gradient, norm, (int) iteration, round.epoch());

@@ -55,11 +55,15 @@ public final class ShardedAllReduce implements SyncStrategy {
    * @param bf16Gradients whether the gradients' reduce-scatter travels as bfloat16 (3/4 of the fp32
    *     bytes per step; partial sums rounded to 8 significant bits on each hop); parameters always
    *     travel as fp32
+   * @param topKGradients the share of gradient entries each task sends per step, largest first,
+   *     holding back the rest for later steps (error feedback, see {@link TopKSparsifier}); 0 sends
+   *     dense gradients. Parameters still travel dense, as fp32
    */
-  public record Settings(Duration timeout, int attempts, boolean bf16Gradients)
+  public record Settings(
+      Duration timeout, int attempts, boolean bf16Gradients, double topKGradients)
       implements Serializable {
-    /** Two minutes (Spark's own network timeout), three attempts, fp32 gradients. */
-    public static final Settings DEFAULTS = new Settings(Duration.ofMinutes(2), 3, false);
+    /** Two minutes (Spark's own network timeout), three attempts, dense fp32 gradients. */
+    public static final Settings DEFAULTS = new Settings(Duration.ofMinutes(2), 3, false, 0);
 
     public Settings {
       if (timeout.isNegative() || timeout.isZero()) {
@@ -68,6 +72,14 @@ public final class ShardedAllReduce implements SyncStrategy {
       if (attempts < 1) {
         throw new IllegalArgumentException(
             "all-reduce attempts must be at least 1, got " + attempts);
+      }
+      if (!(topKGradients >= 0 && topKGradients <= 1)) {
+        throw new IllegalArgumentException(
+            "all-reduce top-k share must be in [0, 1] (0 = off), got " + topKGradients);
+      }
+      if (topKGradients > 0 && bf16Gradients) {
+        throw new IllegalArgumentException(
+            "all-reduce top-k gradients travel as fp32 pairs: turn off bf16 gradients or top-k");
       }
     }
   }
@@ -258,9 +270,8 @@ public final class ShardedAllReduce implements SyncStrategy {
         }
         try (RingCollective ring =
             RingCollective.connect(rank, peers, listener, secret, settings.timeout())) {
-          RingCollective.Wire wire =
-              settings.bf16Gradients() ? RingCollective.Wire.BF16 : RingCollective.Wire.FP32;
-          ShardResult result = RingSteps.run(plan, round, ring, wire, sizes, block, start.value());
+          ShardResult result =
+              RingSteps.run(plan, round, ring, settings, sizes, block, start.value());
           return CollectionConverters.asScala(List.of(result).iterator());
         }
       } catch (IOException e) {

@@ -214,6 +214,41 @@ class RingCollectiveTest {
   }
 
   @Test
+  void topKPairsSumToTheSerialSumOfTheSparsifiedGradientsForOneToFourWorkers() throws Exception {
+    int length = 2003;
+    for (int workers = 1; workers <= 4; workers++) {
+      int w = workers;
+      float[] expected = new float[length];
+      for (int r = 0; r < w; r++) {
+        TopKSparsifier alone = new TopKSparsifier(length, 0.1, 1);
+        float[] sparse = values(length, r);
+        alone.select(sparse, 0);
+        alone.sum(sparse);
+        for (int i = 0; i < length; i++) {
+          expected[i] += sparse[i]; // integer values: any order sums exactly
+        }
+      }
+      for (Future<float[]> task :
+          ring(
+              sameSecret(w),
+              Duration.ofSeconds(10),
+              ring -> {
+                TopKSparsifier topK = new TopKSparsifier(length, 0.1, ring.size());
+                float[] gradient = values(length, ring.rank());
+                topK.select(gradient, ring.rank());
+                long before = ring.bytesSent();
+                ring.allGatherPairs(topK.pairs(), topK.pairs().length);
+                // (W-1) blocks of k = 201 (index, value) pairs, one frame each.
+                assertThat(ring.bytesSent() - before).isEqualTo((w - 1) * (201 * 8 + 16L));
+                topK.sum(gradient);
+                return gradient;
+              })) {
+        assertThat(task.get()).as("W=%d", w).containsExactly(expected);
+      }
+    }
+  }
+
+  @Test
   void aPeerWithTheWrongSecretIsRefused() throws Exception {
     byte[][] secrets = {SECRET, SECRET, "another job".getBytes(StandardCharsets.US_ASCII)};
     List<Future<Object>> tasks =

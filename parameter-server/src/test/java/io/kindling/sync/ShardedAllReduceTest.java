@@ -55,7 +55,7 @@ class ShardedAllReduceTest {
   }
 
   private static ShardedAllReduce.Settings settings(int attempts) {
-    return new ShardedAllReduce.Settings(Duration.ofSeconds(20), attempts, false);
+    return new ShardedAllReduce.Settings(Duration.ofSeconds(20), attempts, false, 0);
   }
 
   private static TrainingPlan plan(OptimizerSpec optimizer) {
@@ -263,7 +263,7 @@ class ShardedAllReduceTest {
     ShardedAllReduce fp32 = new ShardedAllReduce(spark, plan, settings(1));
     ShardedAllReduce bf16 =
         new ShardedAllReduce(
-            spark, plan, new ShardedAllReduce.Settings(Duration.ofSeconds(20), 1, true));
+            spark, plan, new ShardedAllReduce.Settings(Duration.ofSeconds(20), 1, true, 0));
     float[] start = fp32.initialState();
     RoundResult exact = fp32.run(spark.parallelize(blocks, 2), round, start);
     RoundResult rounded = bf16.run(spark.parallelize(blocks, 2), round, start);
@@ -273,6 +273,35 @@ class ShardedAllReduceTest {
     // 2 of the optimum's 4 bytes per value in the reduce-scatter, 4 in the all-gather.
     assertThat(c.bytesPerWorkerPerStep())
         .isCloseTo(0.75 * c.optimumBytesPerWorkerPerStep() + 2 * 16, within(1e-9));
+  }
+
+  @Test
+  void topKGradientsSendTheirPairsAndTrainAsFp32WhenKIsEverything() {
+    TrainingPlan plan = plan(OptimizerSpec.sgd(0.1));
+    List<ExampleBlock> blocks = blocks(48, 48);
+    Round round = new Round(0, 0, 0, 3, 0);
+    ShardedAllReduce fp32 = new ShardedAllReduce(spark, plan, settings(1));
+    float[] start = fp32.initialState();
+    RoundResult exact = fp32.run(spark.parallelize(blocks, 2), round, start);
+    int trainable = (int) NETWORK.numTrainableParams();
+    double gatherBytes = exact.communication().optimumBytesPerWorkerPerStep() / 2 + 16;
+    for (double share : new double[] {1.0, 0.1}) {
+      ShardedAllReduce topK =
+          new ShardedAllReduce(
+              spark, plan, new ShardedAllReduce.Settings(Duration.ofSeconds(20), 1, false, share));
+      RoundResult sparse = topK.run(spark.parallelize(blocks, 2), round, start);
+      int k = (int) Math.ceil(share * trainable);
+      // W = 2: each task sends its k (index, value) pairs once, then its half of the parameters.
+      assertThat(sparse.communication().bytesPerWorkerPerStep())
+          .as("share %s", share)
+          .isCloseTo(8.0 * k + 16 + gatherBytes, within(1e-9));
+      if (share == 1.0) { // the same sums, in another order
+        assertClose(sparse.state(), exact.state(), (int) NETWORK.numParams(), trainable, 1e-5);
+      } else {
+        assertThat(sparse.state()).isNotEqualTo(exact.state());
+        assertThat(sparse.loss()).isFinite();
+      }
+    }
   }
 
   @Test
