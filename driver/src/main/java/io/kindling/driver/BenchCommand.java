@@ -224,6 +224,7 @@ final class BenchCommand {
       out.put("model", base.model().describe());
       out.put("epochs", epochs);
       out.put("averaging_frequency", base.train().averagingFrequency());
+      out.put("sync", base.train().sync());
       out.set("results", results);
       kindling.out.print(table(out));
       if (json) {
@@ -237,9 +238,10 @@ final class BenchCommand {
       sb.append(
           String.format(
               Locale.ROOT,
-              "%s, %d epochs, k = %d; sgemm %.1f GFLOP/s (1 thread), %.1f GFLOP/s (2 threads)%n",
+              "%s, %d epochs, %s, k = %d; sgemm %.1f GFLOP/s (1 thread), %.1f GFLOP/s (2 threads)%n",
               out.get("model").asText(),
               out.get("epochs").asInt(),
+              out.get("sync").asText(),
               out.get("averaging_frequency").asInt(),
               out.get("sgemm_gflops").get("1").asDouble(),
               out.get("sgemm_gflops").get("2").asDouble()));

@@ -441,6 +441,7 @@ public final class JobConfig {
       int batchSize,
       String sync,
       int averagingFrequency,
+      boolean averageOptimizerState,
       int aggregationDepth,
       double maxLossRatio,
       java.time.Duration allreduceTimeout,
@@ -450,12 +451,13 @@ public final class JobConfig {
       int allreduceRoundSteps) {
 
     /**
-     * Local steps per round, i.e. per Spark job: {@code averaging-frequency} when averaging; for
-     * the all-reduce (which synchronises every step anyway) {@code allreduce-round-steps}, by
-     * default a whole epoch, so a barrier stage and its connections are set up once per epoch.
+     * Local steps per round, i.e. per Spark job: {@code averaging-frequency} when averaging through
+     * the driver; for the ring strategies (which synchronise among the workers within a round)
+     * {@code allreduce-round-steps}, by default a whole epoch, so a barrier stage and its
+     * connections are set up once per epoch.
      */
     public int roundSteps() {
-      if (sync.equals("allreduce")) {
+      if (!sync.equals("averaging")) {
         return allreduceRoundSteps > 0 ? allreduceRoundSteps : Integer.MAX_VALUE;
       }
       return averagingFrequency;
@@ -498,6 +500,7 @@ public final class JobConfig {
         positive("train.batch-size"),
         sync,
         positive("train.averaging-frequency"),
+        averageOptimizerState(sync),
         positive("train.aggregation-depth"),
         typed("train.max-loss-ratio", config::getDouble),
         typed("train.allreduce-timeout", config::getDuration),
@@ -509,6 +512,22 @@ public final class JobConfig {
 
   public String runDir() {
     return typed("output.run-dir", config::getString);
+  }
+
+  /** Only ring averaging has averages within a round, which may leave the optimizer state out. */
+  private boolean averageOptimizerState(String sync) {
+    String key = "train.average-optimizer-state";
+    boolean every = typed(key, config::getBoolean);
+    if (!every && !sync.equals("ring-averaging")) {
+      throw new ConfigException(
+          describe(config.getValue(key))
+              + ": "
+              + key
+              + " = false needs train.sync = ring-averaging (under "
+              + sync
+              + " the optimizer state is always synchronised with the parameters)");
+    }
+    return every;
   }
 
   /** Top-k's share of gradient entries; it replaces bf16 gradients rather than combining. */

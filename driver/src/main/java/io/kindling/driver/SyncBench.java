@@ -17,9 +17,10 @@ import picocli.CommandLine.ParentCommand;
     name = "sync",
     mixinStandardHelpOptions = true,
     description = {
-      "Train the same job with 2 workers under parameter averaging and under the sharded all-reduce;",
-      "report time to a target validation accuracy, the synchronisation share of a round, the",
-      "all-reduce's bytes per worker per step against the ring optimum 2(W-1)/W x model bytes, and a",
+      "Train the same job with 2 workers under each synchronisation (averaging through the driver,",
+      "ring averaging, the sharded all-reduce); report time to a target validation accuracy, the",
+      "synchronisation share of a round, the ring strategies' bytes per worker per step against",
+      "their ring optimum (2(W-1)/W x the bytes they average per step), and a",
       "projection of its scaling efficiency to 8, 64 and 256 workers (assumptions in docs/benchmarks.md)."
     })
 final class SyncBench implements Callable<Integer> {
@@ -105,6 +106,8 @@ final class SyncBench implements Callable<Integer> {
         r.put(
             "compute_seconds_per_step",
             summary.get("compute_seconds").asDouble() / Math.max(1, summary.get("steps").asLong()));
+      }
+      if (mode.equals("allreduce")) {
         r.put("compression", compression(base.train()));
         allreduce = r;
       }
@@ -174,7 +177,7 @@ final class SyncBench implements Callable<Integer> {
     sb.append(
         String.format(
             Locale.ROOT,
-            "%-10s %16s %8s %10s %14s %12s%n",
+            "%-14s %16s %8s %10s %14s %12s%n",
             "mode",
             "s to target",
             "sync",
@@ -185,7 +188,7 @@ final class SyncBench implements Callable<Integer> {
       sb.append(
           String.format(
               Locale.ROOT,
-              "%-10s %16s %7.1f%% %10.4f %14s %12s%n",
+              "%-14s %16s %7.1f%% %10.4f %14s %12s%n",
               r.get("mode").asText(),
               r.get("seconds_to_target").isNull()
                   ? "not reached"

@@ -1,6 +1,7 @@
 package io.kindling.driver;
 
 import io.kindling.sync.ParameterAveraging;
+import io.kindling.sync.RingAveraging;
 import io.kindling.sync.ShardedAllReduce;
 import io.kindling.sync.SyncStrategy;
 import io.kindling.sync.TrainingPlan;
@@ -11,7 +12,7 @@ import org.apache.spark.api.java.JavaSparkContext;
  * The one place configuration chooses how workers synchronise; the trainer only sees the interface.
  */
 final class SyncStrategies {
-  static final List<String> NAMES = List.of("averaging", "allreduce");
+  static final List<String> NAMES = List.of("averaging", "ring-averaging", "allreduce");
 
   private SyncStrategies() {}
 
@@ -19,8 +20,18 @@ final class SyncStrategies {
       JavaSparkContext spark, TrainingPlan plan, JobConfig.Train train, int workers) {
     return switch (train.sync()) {
       case "averaging" -> new ParameterAveraging(spark, plan, train.aggregationDepth());
+      case "ring-averaging" -> {
+        requireGang(spark, workers, train.sync());
+        yield new RingAveraging(
+            spark,
+            plan,
+            train.averagingFrequency(),
+            train.averageOptimizerState(),
+            train.allreduceTimeout(),
+            train.allreduceAttempts());
+      }
       case "allreduce" -> {
-        requireGang(spark, workers);
+        requireGang(spark, workers, train.sync());
         yield new ShardedAllReduce(
             spark,
             plan,
@@ -37,15 +48,19 @@ final class SyncStrategies {
   }
 
   /** A barrier stage runs all its tasks at once, or waits for slots that never come. */
-  private static void requireGang(JavaSparkContext spark, int workers) {
+  private static void requireGang(JavaSparkContext spark, int workers, String sync) {
     if (spark.getConf().getBoolean("spark.dynamicAllocation.enabled", false)) {
       throw new ConfigException(
-          "train.sync = allreduce runs barrier stages, which Spark refuses with dynamic allocation: set spark.dynamicAllocation.enabled=false");
+          "train.sync = "
+              + sync
+              + " runs barrier stages, which Spark refuses with dynamic allocation: set spark.dynamicAllocation.enabled=false");
     }
     int slots = spark.defaultParallelism();
     if (workers > slots) {
       throw new ConfigException(
-          "train.sync = allreduce needs all "
+          "train.sync = "
+              + sync
+              + " needs all "
               + workers
               + " workers running at once but the cluster has "
               + slots

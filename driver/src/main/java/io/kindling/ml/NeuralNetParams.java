@@ -23,7 +23,7 @@ public interface NeuralNetParams extends Params {
       List.of("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad");
 
   /** The synchronisation modes {@link #syncMode()} accepts. */
-  List<String> SYNC_MODES = List.of("averaging", "allreduce");
+  List<String> SYNC_MODES = List.of("averaging", "ring-averaging", "allreduce");
 
   /** The normalisations {@link #normalise()} accepts. */
   List<String> NORMALISATIONS = List.of("none", "standard", "min-max", "minmax");
@@ -72,8 +72,9 @@ public interface NeuralNetParams extends Params {
         this,
         "syncMode",
         "how workers combine their work: averaging (parameters averaged through the driver every"
-            + " averagingFrequency steps) or allreduce (gradients summed among the workers every"
-            + " step)",
+            + " averagingFrequency steps), ring-averaging (the same averages computed among the"
+            + " workers in one barrier stage per epoch: faster; needs all workers at once) or"
+            + " allreduce (gradients summed among the workers every step)",
         ParamValidators.inArray(SYNC_MODES));
   }
 

@@ -17,6 +17,10 @@ class JobConfigTest {
 
   @TempDir Path dir;
 
+  private static JobConfig defaultJobWith(String... sets) {
+    return JobConfig.load("fashion-mnist-mlp", HOME, Map.of(), List.of(sets));
+  }
+
   private Path job(String text) throws IOException {
     Path p = dir.resolve("job.conf");
     Files.writeString(p, text);
@@ -91,6 +95,20 @@ class JobConfigTest {
   }
 
   @Test
+  void ringAveragingRunsAnEpochPerRoundAndMayKeepTheOptimizerStateLocal() {
+    JobConfig.Train ring =
+        defaultJobWith("train.sync=ring-averaging", "train.average-optimizer-state=false").train();
+    assertThat(ring.roundSteps()).isEqualTo(Integer.MAX_VALUE);
+    assertThat(ring.averagingFrequency()).isEqualTo(10);
+    assertThat(ring.averageOptimizerState()).isFalse();
+
+    assertThatThrownBy(() -> defaultJobWith("train.average-optimizer-state=false").train())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("--set train.average-optimizer-state=false")
+        .hasMessageContaining("needs train.sync = ring-averaging");
+  }
+
+  @Test
   void missingJobListsTheAvailableOnes() {
     assertThatThrownBy(() -> JobConfig.load("no-such-job", HOME, Map.of(), List.of()))
         .isInstanceOf(ConfigException.class)
@@ -118,18 +136,10 @@ class JobConfigTest {
 
   @Test
   void storageLevelIsReadByItsSparkName() {
-    JobConfig c =
-        JobConfig.load(
-            "fashion-mnist-mlp", HOME, Map.of(), List.of("data.storage-level=MEMORY_AND_DISK"));
+    JobConfig c = defaultJobWith("data.storage-level=MEMORY_AND_DISK");
     assertThat(c.data().storageLevel())
         .isEqualTo(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
-    assertThatThrownBy(
-            () ->
-                JobConfig.load(
-                    "fashion-mnist-mlp",
-                    HOME,
-                    Map.of(),
-                    List.of("data.storage-level=IN_THE_CLOUD")))
+    assertThatThrownBy(() -> defaultJobWith("data.storage-level=IN_THE_CLOUD"))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("data.storage-level");
   }

@@ -257,8 +257,10 @@ class KindlingTest {
     assertThat(json.get("workers").asInt()).isEqualTo(2);
     assertThat(json.get("model_bytes").asLong()).isEqualTo(4L * 535_818);
     JsonNode averaging = json.get("results").get(0);
-    JsonNode allreduce = json.get("results").get(1);
+    JsonNode ring = json.get("results").get(1);
+    JsonNode allreduce = json.get("results").get(2);
     assertThat(averaging.get("mode").asText()).isEqualTo("averaging");
+    assertThat(ring.get("mode").asText()).isEqualTo("ring-averaging");
     assertThat(allreduce.get("mode").asText()).isEqualTo("allreduce");
     for (JsonNode result : json.get("results")) {
       assertThat(result.get("seconds_to_target").asDouble()).isPositive();
@@ -267,6 +269,8 @@ class KindlingTest {
     // The ring sends its optimum plus a few header bytes per step.
     assertThat(allreduce.get("bytes_vs_ring_optimum").asDouble()).isBetween(1.0, 1.01);
     assertThat(allreduce.get("compression").asText()).isEqualTo("none");
+    // Ring averaging sends the whole state every 10 steps, in 2 frames of 16-byte headers each.
+    assertThat(ring.get("bytes_vs_ring_optimum").asDouble()).isBetween(1.0, 1.01);
     assertThat(json.get("projection")).hasSize(3);
     assertThat(json.get("projection").get(0).get("efficiency").asDouble()).isBetween(0.0, 1.0);
   }

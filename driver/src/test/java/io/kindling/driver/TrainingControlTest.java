@@ -119,6 +119,24 @@ class TrainingControlTest {
   }
 
   @Test
+  void ringAveragingTrainsTheModelThatAveragingThroughTheDriverTrains() throws Exception {
+    Path driver = dir.resolve("through-the-driver");
+    Path ring = dir.resolve("ring-averaging");
+    assertThat(train(driver).status()).isZero();
+    KindlingTest.Result r = train(ring, "--set", "train.sync=ring-averaging");
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(summary(ring).get("sync_mode").asText()).isEqualTo("ring-averaging");
+    // Two workers: the ring's sums of two are the driver's, bit for bit.
+    assertThat(Files.readAllBytes(ring.resolve("model/parameters.bin")))
+        .isEqualTo(Files.readAllBytes(driver.resolve("model/parameters.bin")));
+    assertThat(summary(ring).get("test_accuracy").asDouble())
+        .isEqualTo(summary(driver).get("test_accuracy").asDouble())
+        .isGreaterThan(0.75);
+    // One barrier stage per epoch instead of a Spark job per 10 steps.
+    assertThat(summary(ring).get("rounds").asLong()).isEqualTo(2);
+  }
+
+  @Test
   void allReduceWithTopTenPercentOfTheGradientsLearnsAsDenseDoes() throws Exception {
     Path run = dir.resolve("topk");
     KindlingTest.Result r =

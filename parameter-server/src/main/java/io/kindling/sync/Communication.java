@@ -1,7 +1,8 @@
 package io.kindling.sync;
 
 /**
- * What the workers of a sharded all-reduce sent each other in one round.
+ * What the workers of a ring strategy (the sharded all-reduce, ring averaging) sent each other in
+ * one round.
  *
  * @param workers the ring's size W
  * @param steps the synchronous steps of the round
@@ -10,8 +11,10 @@ package io.kindling.sync;
  * @param bytesPerWorkerPerStep data bytes one worker sent per step, averaged over workers and steps
  *     (frame headers and the clipping norm included; set-up and the end-of-round averaging of
  *     running statistics excluded)
- * @param optimumBytesPerWorkerPerStep the ring optimum for the trainable parameters' gradients and
- *     parameters, {@code 2 (W - 1) / W} times their fp32 bytes
+ * @param optimumBytesPerWorkerPerStep the ring optimum for what the strategy must sum per step,
+ *     {@code 2 (W - 1) / W} times its fp32 bytes: the trainable parameters' gradients and
+ *     parameters for the all-reduce, the averaged state (once per averaging period) for ring
+ *     averaging
  */
 public record Communication(
     int workers,
@@ -20,8 +23,8 @@ public record Communication(
     double bytesPerWorkerPerStep,
     double optimumBytesPerWorkerPerStep) {
 
-  /** The ring optimum per worker and step for {@code trainable} fp32 parameters. */
-  static double optimumBytes(int workers, long trainable) {
-    return 2.0 * (workers - 1) / workers * 4 * trainable;
+  /** The ring optimum per worker for summing {@code values} fp32 values. */
+  static double optimumBytes(int workers, long values) {
+    return 2.0 * (workers - 1) / workers * 4 * values;
   }
 }

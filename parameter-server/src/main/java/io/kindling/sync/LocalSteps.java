@@ -21,20 +21,9 @@ final class LocalSteps {
       Contribution c = new Contribution(new float[start.length]);
       int steps = plan.stepsPerEpoch(block.size());
       for (int s = round.firstStep(); s < round.firstStep() + round.steps() && s < steps; s++) {
-        int from = s * plan.batchSize();
-        int count = Math.min(plan.batchSize(), block.size() - from);
-        long iteration = round.iteration() + s - round.firstStep();
-        c.lossSum +=
-            trainer.step(
-                block,
-                order,
-                from,
-                count,
-                (int) iteration,
-                round.epoch(),
-                stepSeed(plan, partition, iteration));
+        c.lossSum += step(plan, round, partition, trainer, block, order, s);
         c.batches++;
-        c.examples += count;
+        c.examples += plan.rowsInStep(block.size(), s);
       }
       trainer.exportState(c.state);
       c.workers = 1;
@@ -43,6 +32,29 @@ final class LocalSteps {
     } finally {
       TrainerPool.release(plan, trainer);
     }
+  }
+
+  /**
+   * Step {@code s} of the round's epoch on a partition's block: the minibatch at {@code s x batch}
+   * in the partition's epoch order. Returns the minibatch's loss.
+   */
+  static double step(
+      TrainingPlan plan,
+      Round round,
+      int partition,
+      LocalTrainer trainer,
+      ExampleBlock block,
+      int[] order,
+      int s) {
+    long iteration = round.iteration() + s - round.firstStep();
+    return trainer.step(
+        block,
+        order,
+        s * plan.batchSize(),
+        plan.rowsInStep(block.size(), s),
+        (int) iteration,
+        round.epoch(),
+        stepSeed(plan, partition, iteration));
   }
 
   /** Each partition draws its own dropout masks, the same ones on every retry. */

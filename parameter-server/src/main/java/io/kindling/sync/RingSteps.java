@@ -144,10 +144,10 @@ final class RingSteps implements AutoCloseable {
   }
 
   private void step(int s) throws IOException {
-    int rows = rows(partitionSizes[ring.rank()], s);
+    int rows = plan.rowsInStep(partitionSizes[ring.rank()], s);
     int allRows = 0;
     for (int size : partitionSizes) {
-      allRows += rows(size, s);
+      allRows += plan.rowsInStep(size, s);
     }
     long iteration = round.iteration() + s - round.firstStep();
     if (rows > 0) {
@@ -210,11 +210,6 @@ final class RingSteps implements AutoCloseable {
       parameters[i] /= ring.size();
     }
     communicationNanos += System.nanoTime() - t;
-  }
-
-  /** Rows a partition of {@code size} rows trains on in step {@code step} of an epoch. */
-  private int rows(int size, int step) {
-    return Math.max(0, Math.min(plan.batchSize(), size - step * plan.batchSize()));
   }
 
   @Override

@@ -40,6 +40,14 @@ public record TrainingPlan(
     return stepsPerEpoch(partitionSize, batchSize);
   }
 
+  /**
+   * Rows a partition of {@code partitionSize} rows trains on in step {@code step} of an epoch: a
+   * whole batch but for the epoch's last step, none after it.
+   */
+  int rowsInStep(int partitionSize, int step) {
+    return Math.max(0, Math.min(batchSize, partitionSize - step * batchSize));
+  }
+
   /** Minibatch steps in one pass over {@code partitionSize} examples at {@code batchSize}. */
   public static int stepsPerEpoch(int partitionSize, int batchSize) {
     return (partitionSize + batchSize - 1) / batchSize;

@@ -11,15 +11,12 @@ import io.kindling.kernels.OptimizerSpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class ParameterAveragingTest {
-  static JavaSparkContext spark;
+  static final JavaSparkContext spark = LocalSpark.get();
   static final TrainingPlan PLAN =
       new TrainingPlan(
           NetworkSpec.input(8).dense(16, Activation.TANH).dense(4).loss(Loss.SOFTMAX_CROSS_ENTROPY),
@@ -27,21 +24,6 @@ class ParameterAveragingTest {
           16,
           1,
           5);
-
-  @BeforeAll
-  static void start() {
-    spark =
-        new JavaSparkContext(
-            new SparkConf()
-                .setMaster("local[3]")
-                .setAppName("test")
-                .set("spark.ui.enabled", "false"));
-  }
-
-  @AfterAll
-  static void stop() {
-    spark.stop();
-  }
 
   static List<ExampleBlock> blocks(int count, int size) {
     Random r = new Random(1);

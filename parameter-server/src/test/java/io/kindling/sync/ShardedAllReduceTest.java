@@ -17,12 +17,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,22 +34,7 @@ class ShardedAllReduceTest {
   /** Failures the next tasks of {@link #failing} throw; shared by the tasks of local mode. */
   private static final AtomicInteger FAILURES = new AtomicInteger();
 
-  static JavaSparkContext spark;
-
-  @BeforeAll
-  static void start() {
-    spark =
-        new JavaSparkContext(
-            new SparkConf()
-                .setMaster("local[4]")
-                .setAppName("allreduce-test")
-                .set("spark.ui.enabled", "false"));
-  }
-
-  @AfterAll
-  static void stop() {
-    spark.stop();
-  }
+  static final JavaSparkContext spark = LocalSpark.get();
 
   private static ShardedAllReduce.Settings settings(int attempts) {
     return new ShardedAllReduce.Settings(Duration.ofSeconds(20), attempts, false, 0);
@@ -62,7 +44,7 @@ class ShardedAllReduceTest {
     return new TrainingPlan(NETWORK, optimizer, BATCH, 1, 11);
   }
 
-  private static List<ExampleBlock> blocks(int... sizes) {
+  static List<ExampleBlock> blocks(int... sizes) {
     Random r = new Random(4);
     List<ExampleBlock> blocks = new ArrayList<>();
     for (int size : sizes) {
@@ -229,7 +211,7 @@ class ShardedAllReduceTest {
     List<ExampleBlock> blocks = blocks(24, 24, 24);
     Broadcast<float[]> start = spark.broadcast(allReduce.initialState());
     Round round = new Round(0, 0, 0, 3, 0);
-    List<ShardResult> shards = allReduce.runWithRetries(spark.parallelize(blocks, 3), round, start);
+    List<ShardResult> shards = allReduce.shards(spark.parallelize(blocks, 3), round, start);
     int trainable = (int) NETWORK.numTrainableParams();
     int fullState = 2 * trainable; // Adam's m and v
     int covered = 0;
