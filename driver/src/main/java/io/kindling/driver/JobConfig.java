@@ -237,7 +237,7 @@ public final class JobConfig {
     sparkUi();
     data();
     model();
-    optimizer(1);
+    optimizer(1, 1);
     train();
     checkpoint();
     earlyStopping();
@@ -404,7 +404,13 @@ public final class JobConfig {
    * @param totalSteps the local steps of the whole run: the horizon of a schedule whose {@code
    *     optimizer.schedule-steps} is 0
    */
-  public OptimizerSpec optimizer(long totalSteps) {
+  /**
+   * The optimizer section for a run of {@code totalSteps} local steps on {@code workers} workers,
+   * its learning rate (and the schedule's floor) scaled as {@code train.learning-rate-scaling}
+   * says.
+   */
+  public OptimizerSpec optimizer(long totalSteps, int workers) {
+    double scale = train().learningRateScale(workers);
     try {
       int steps = nonNegative("optimizer.schedule-steps");
       int warmup = nonNegative("optimizer.warmup-steps");
@@ -416,11 +422,11 @@ public final class JobConfig {
               steps > 0
                   ? steps
                   : (int) Math.max(1, Math.min(Integer.MAX_VALUE, totalSteps - warmup)),
-              typed("optimizer.schedule-floor", config::getDouble),
+              scale * typed("optimizer.schedule-floor", config::getDouble),
               warmup);
       return new OptimizerSpec(
           typed("optimizer.kind", k -> OptimizerSpec.Kind.parse(config.getString(k))),
-          typed("optimizer.learning-rate", config::getDouble),
+          scale * typed("optimizer.learning-rate", config::getDouble),
           typed("optimizer.momentum", config::getDouble),
           typed("optimizer.beta1", config::getDouble),
           typed("optimizer.beta2", config::getDouble),
@@ -442,6 +448,7 @@ public final class JobConfig {
       String sync,
       int averagingFrequency,
       boolean averageOptimizerState,
+      String learningRateScaling,
       int aggregationDepth,
       double maxLossRatio,
       java.time.Duration allreduceTimeout,
@@ -461,6 +468,23 @@ public final class JobConfig {
         return allreduceRoundSteps > 0 ? allreduceRoundSteps : Integer.MAX_VALUE;
       }
       return averagingFrequency;
+    }
+
+    /**
+     * The factor on the configured learning rate for {@code workers} workers. Averaging W models,
+     * each stepping as one worker would, moves them about 1/W as far per example as one worker
+     * goes; the linear scaling rule makes up for it. The all-reduce is never scaled: it already
+     * trains exactly as one worker at batch W x batch-size with the rate as configured.
+     */
+    public double learningRateScale(int workers) {
+      if (sync.equals("allreduce")) {
+        return 1;
+      }
+      return switch (learningRateScaling) {
+        case "linear" -> workers;
+        case "sqrt" -> Math.sqrt(workers);
+        default -> 1;
+      };
     }
   }
 
@@ -501,6 +525,7 @@ public final class JobConfig {
         sync,
         positive("train.averaging-frequency"),
         averageOptimizerState(sync),
+        oneOf("train.learning-rate-scaling", List.of("none", "linear", "sqrt")),
         positive("train.aggregation-depth"),
         typed("train.max-loss-ratio", config::getDouble),
         typed("train.allreduce-timeout", config::getDuration),
@@ -512,6 +537,21 @@ public final class JobConfig {
 
   public String runDir() {
     return typed("output.run-dir", config::getString);
+  }
+
+  private String oneOf(String key, List<String> allowed) {
+    String v = typed(key, config::getString);
+    if (!allowed.contains(v)) {
+      throw new ConfigException(
+          describe(config.getValue(key))
+              + ": "
+              + key
+              + " '"
+              + v
+              + "' is not available; use one of "
+              + String.join(", ", allowed));
+    }
+    return v;
   }
 
   /** Only ring averaging has averages within a round, which may leave the optimizer state out. */

@@ -11,6 +11,8 @@ import io.kindling.sync.SyncStrategy;
 import io.kindling.sync.TrainingPlan;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -100,7 +102,7 @@ final class TrainingJob {
     TrainingPlan plan =
         new TrainingPlan(
             network,
-            config.optimizer((long) stepsPerEpoch * train.epochs()),
+            config.optimizer((long) stepsPerEpoch * train.epochs(), workers),
             train.batchSize(),
             config.threadsPerWorker(),
             config.seed());
@@ -156,16 +158,19 @@ final class TrainingJob {
 
     out.printf(
         Locale.ROOT,
-        "kindling: %s: %s (%,d parameters), %s, %d workers x %d thread(s), %s%n",
+        "kindling: %s: %s (%,d parameters), %s at %s, %d workers x %d thread(s), %s%n",
         config.jobName(),
         network.describe(),
         network.numParams(),
         plan.optimizer().kind().configName(),
+        learningRate(plan.optimizer().learningRate(), train.learningRateScale(workers)),
         workers,
         config.threadsPerWorker(),
-        train.sync().equals("allreduce")
-            ? "gradients all-reduced every step"
-            : "averaging every " + train.averagingFrequency() + " steps");
+        switch (train.sync()) {
+          case "allreduce" -> "gradients all-reduced every step";
+          case "ring-averaging" -> "ring averaging every " + train.averagingFrequency() + " steps";
+          default -> "averaging every " + train.averagingFrequency() + " steps";
+        });
     out.printf(
         Locale.ROOT,
         "kindling: data %s: %,d train / %,d validation / %,d test examples, normalised %s%n",
@@ -311,5 +316,23 @@ final class TrainingJob {
               + " takes "
               + network.inputSize());
     }
+  }
+
+  /** "learning rate 0.002 (0.001 x 2 for the workers: ...)" when scaled, else the rate alone. */
+  private static String learningRate(double rate, double scale) {
+    if (scale == 1) {
+      return "learning rate " + brief(rate);
+    }
+    return "learning rate "
+        + brief(rate)
+        + " ("
+        + brief(rate / scale)
+        + " x "
+        + brief(scale)
+        + " for the workers: train.learning-rate-scaling)";
+  }
+
+  private static String brief(double x) {
+    return BigDecimal.valueOf(x).round(new MathContext(4)).stripTrailingZeros().toPlainString();
   }
 }

@@ -34,7 +34,7 @@ class JobConfigTest {
     assertThat(c.workers()).isEqualTo(2);
     assertThat(c.model().describe())
         .isEqualTo("dense 784-512 dropout 512-512 dense 512-256 dropout 256-256 dense 256-10");
-    assertThat(c.optimizer(100).kind()).isEqualTo(OptimizerSpec.Kind.ADAM);
+    assertThat(c.optimizer(100, 1).kind()).isEqualTo(OptimizerSpec.Kind.ADAM);
     assertThat(c.train().averagingFrequency()).isEqualTo(10);
   }
 
@@ -125,7 +125,7 @@ class JobConfigTest {
             Map.of(),
             List.of(
                 "optimizer.schedule=cosine", "optimizer.warmup-steps=10", "optimizer.clip-norm=2"));
-    OptimizerSpec o = c.optimizer(1000);
+    OptimizerSpec o = c.optimizer(1000, 1);
     // The warm-up, then the cosine over the rest of the run, ending at the floor on its last step.
     assertThat(o.schedule().steps()).isEqualTo(990);
     assertThat(o.schedule().warmupSteps()).isEqualTo(10);

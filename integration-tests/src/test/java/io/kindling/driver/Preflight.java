@@ -28,7 +28,7 @@ public final class Preflight {
     TrainingPlan plan =
         new TrainingPlan(
             config.model(),
-            config.optimizer(1),
+            config.optimizer(1, 1),
             config.train().batchSize(),
             config.threadsPerWorker(),
             config.seed());
