@@ -64,6 +64,26 @@ class KindlingTest {
   }
 
   /** Trains a job file on local Spark into {@code runDir}. */
+  /** The default job on 6,000 examples for {@code epochs} epochs, with {@code extra} arguments. */
+  static Result quickTrain(Path runDir, int epochs, String... extra) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "train",
+                "--run-dir",
+                runDir.toString(),
+                "--master",
+                "local[2]",
+                "--set",
+                "spark.ui=false",
+                "--set",
+                "data.limit=6000",
+                "--set",
+                "train.epochs=" + epochs));
+    args.addAll(List.of(extra));
+    return kindling(args.toArray(String[]::new));
+  }
+
   static Result trainJob(Path job, Path runDir) {
     return kindling(
         "train",

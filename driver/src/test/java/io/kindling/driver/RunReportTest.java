@@ -1,6 +1,5 @@
 package io.kindling.driver;
 
-import static io.kindling.driver.KindlingTest.kindling;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.awt.image.BufferedImage;
@@ -38,18 +37,9 @@ class RunReportTest {
         .isTrue();
     Path run = dir.resolve("run");
     KindlingTest.Result r =
-        kindling(
-            "train",
-            "--run-dir",
-            run.toString(),
-            "--master",
-            "local[2]",
-            "--set",
-            "spark.ui=false",
-            "--set",
-            "data.limit=6000",
-            "--set",
-            "train.epochs=4",
+        KindlingTest.quickTrain(
+            run,
+            4,
             // No epoch improves by a whole point of accuracy: the run stops after epoch 2.
             "--set",
             "early-stopping.patience=1",

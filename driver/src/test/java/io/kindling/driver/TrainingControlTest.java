@@ -1,12 +1,10 @@
 package io.kindling.driver;
 
-import static io.kindling.driver.KindlingTest.kindling;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -18,22 +16,7 @@ class TrainingControlTest {
   @TempDir Path dir;
 
   private static KindlingTest.Result train(Path run, String... extra) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "train",
-                "--run-dir",
-                run.toString(),
-                "--master",
-                "local[2]",
-                "--set",
-                "spark.ui=false",
-                "--set",
-                "data.limit=6000",
-                "--set",
-                "train.epochs=2"));
-    args.addAll(List.of(extra));
-    return kindling(args.toArray(String[]::new));
+    return KindlingTest.quickTrain(run, 2, extra);
   }
 
   private static JsonNode summary(Path run) throws Exception {
