@@ -36,7 +36,9 @@ final class MemoryPlan {
    * Native bytes one worker task needs while training: the full parameters and gradients, the
    * optimizer state (all of it when averaging; with the sharded all-reduce only the task's 1/W
    * shard, plus shard-sized copies of its parameters and gradients), and per layer the output, a
-   * pre-activation copy, the gradient flowing back and a temporary, for a whole minibatch.
+   * pre-activation copy, the gradient flowing back and a temporary, for a whole minibatch. A task
+   * whose threads share each minibatch holds one more copy of the parameters and gradients per
+   * extra thread; the minibatch's activations are split among them.
    */
   static long nativeBytesPerTask(TrainingPlan plan, boolean sharded, int workers) {
     NetworkSpec spec = plan.network();
@@ -53,7 +55,8 @@ final class MemoryPlan {
     int components = plan.optimizer().stateComponents();
     long optimizer =
         sharded ? (2L + components) * shard(trainable, workers) : (long) components * trainable;
-    return 4L * (all + trainable + optimizer) + 4L * 4 * plan.batchSize() * activations;
+    long copies = plan.threadsPerWorker();
+    return 4L * (copies * (all + trainable) + optimizer) + 4L * 4 * plan.batchSize() * activations;
   }
 
   /**

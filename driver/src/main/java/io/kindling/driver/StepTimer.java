@@ -17,10 +17,10 @@ final class StepTimer {
 
   /**
    * Median training examples per second over timed steps (after warm-up) of Adam on random data,
-   * with {@code threads} BLAS threads.
+   * with {@code threads} threads sharing each minibatch.
    */
   static double examplesPerSecond(NetworkSpec spec, int batch, int threads) {
-    ComputeThreads.set(threads);
+    ComputeThreads.set(1); // the threads share each minibatch, one BLAS thread apiece
     int n = batch * 8;
     int width = spec.inputSize();
     int classes = spec.outputSize();
@@ -37,7 +37,7 @@ final class StepTimer {
     int[] order = new int[n];
     Arrays.setAll(order, i -> i);
     LocalTrainer trainer =
-        new LocalTrainer(Network.create(spec, 1), OptimizerSpec.adam(1e-3), batch);
+        new LocalTrainer(Network.create(spec, 1), OptimizerSpec.adam(1e-3), batch, 0, threads);
     long warm = System.nanoTime();
     int warmSteps = 0;
     while (warmSteps < 3 || System.nanoTime() - warm < 0.5e9) {

@@ -109,6 +109,15 @@ class MemoryPlanTest {
   }
 
   @Test
+  void threadsSharingAMinibatchEachHoldParametersAndGradients() {
+    TrainingPlan twoThreads =
+        new TrainingPlan(BIG.network(), BIG.optimizer(), BIG.batchSize(), 2, BIG.seed());
+    long params = 4L * BIG.network().numParams(); // all trainable
+    assertThat(MemoryPlan.nativeBytesPerTask(twoThreads, false, 2))
+        .isEqualTo(MemoryPlan.nativeBytesPerTask(BIG, false, 2) + 2 * params);
+  }
+
+  @Test
   void enoughMemoryPasses() {
     assertThatCode(() -> MemoryPlan.check(cluster("16g", "4g"), BIG, 1_000_000L, 2, false))
         .doesNotThrowAnyException();

@@ -21,7 +21,12 @@ final class TrainerPool {
   private static final Map<TrainingPlan, Queue<LocalTrainer>> TRAINERS = new ConcurrentHashMap<>();
   private static final Map<TrainingPlan, Queue<MinibatchGradient>> GRADIENTS =
       new ConcurrentHashMap<>();
-  private static volatile int threads;
+
+  static {
+    // A worker's threads each take a part of every minibatch (see MinibatchGradient), with one
+    // BLAS/OpenMP thread apiece: more would have the tasks of an executor fight for its cores.
+    ComputeThreads.set(1);
+  }
 
   private TrainerPool() {}
 
@@ -29,7 +34,13 @@ final class TrainerPool {
     return borrow(
         TRAINERS,
         plan,
-        p -> new LocalTrainer(Network.create(p.network(), p.seed()), p.optimizer(), p.batchSize()));
+        p ->
+            new LocalTrainer(
+                Network.create(p.network(), p.seed()),
+                p.optimizer(),
+                p.batchSize(),
+                0,
+                p.threadsPerWorker()));
   }
 
   static void release(TrainingPlan plan, LocalTrainer trainer) {
@@ -40,7 +51,9 @@ final class TrainerPool {
     return borrow(
         GRADIENTS,
         plan,
-        p -> new MinibatchGradient(Network.create(p.network(), p.seed()), p.batchSize()));
+        p ->
+            new MinibatchGradient(
+                Network.create(p.network(), p.seed()), p.batchSize(), p.threadsPerWorker()));
   }
 
   static void release(TrainingPlan plan, MinibatchGradient gradient) {
@@ -49,14 +62,6 @@ final class TrainerPool {
 
   private static <T> T borrow(
       Map<TrainingPlan, Queue<T>> pool, TrainingPlan plan, Function<TrainingPlan, T> create) {
-    if (threads != plan.threadsPerWorker()) {
-      synchronized (TrainerPool.class) {
-        if (threads != plan.threadsPerWorker()) {
-          ComputeThreads.set(plan.threadsPerWorker());
-          threads = plan.threadsPerWorker();
-        }
-      }
-    }
     T pooled = pool.computeIfAbsent(plan, p -> new ConcurrentLinkedQueue<>()).poll();
     return pooled != null ? pooled : create.apply(plan);
   }

@@ -30,12 +30,20 @@ public final class LocalTrainer {
    *     derives each step's seed
    */
   public LocalTrainer(Network network, OptimizerSpec optimizer, int batchSize, long seed) {
+    this(network, optimizer, batchSize, seed, 1);
+  }
+
+  /**
+   * @param threads how many threads share each minibatch (see {@link MinibatchGradient})
+   */
+  public LocalTrainer(
+      Network network, OptimizerSpec optimizer, int batchSize, long seed, int threads) {
     if (network.trainable().length() == 0) {
       throw new IllegalArgumentException(
           "network " + network.spec().describe() + " has no trainable parameters");
     }
     this.network = network;
-    this.gradient = new MinibatchGradient(network, batchSize);
+    this.gradient = new MinibatchGradient(network, batchSize, threads);
     this.update =
         new ParameterUpdate(optimizer, network.trainable().length(), network.params().dataType());
     this.seed = seed;

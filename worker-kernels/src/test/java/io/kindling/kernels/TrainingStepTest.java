@@ -39,9 +39,14 @@ class TrainingStepTest {
   }
 
   private static float[] trainDropout(long trainerSeed, int steps) {
+    return trainDropout(trainerSeed, steps, 1);
+  }
+
+  private static float[] trainDropout(long trainerSeed, int steps, int threads) {
     ExampleBlock block = blobs(32, 6, 3, 1);
     LocalTrainer trainer =
-        new LocalTrainer(Network.create(DROPOUT_MLP, 4), OptimizerSpec.adam(0.01), 8, trainerSeed);
+        new LocalTrainer(
+            Network.create(DROPOUT_MLP, 4), OptimizerSpec.adam(0.01), 8, trainerSeed, threads);
     for (int s = 0; s < steps; s++) {
       trainer.step(block, identity(32), (s * 8) % 32, 8, s, 0);
     }
@@ -60,6 +65,8 @@ class TrainingStepTest {
           .isEqualTo(Float.floatToRawIntBits(a[i]));
     }
     assertThat(trainDropout(18, 6)).as("another trainer seed draws other masks").isNotEqualTo(a);
+    // Threads sharing each minibatch draw each part's masks from the step seed too.
+    assertThat(trainDropout(17, 6, 2)).containsExactly(trainDropout(17, 6, 2));
   }
 
   @Test
@@ -178,5 +185,40 @@ class TrainingStepTest {
     cm.add(block.labels(), 0, trainer.network().predict(block.features(), n), n);
     assertThat(last).isLessThan(first / 3);
     assertThat(cm.accuracy()).isGreaterThan(0.9);
+  }
+
+  /** The gradient and loss of rows {@code [from, from + count)} on one network. */
+  private static float[] gradientAndLoss(
+      NetworkSpec spec, ExampleBlock block, int from, int count, int threads) {
+    Network network = Network.create(spec, 9);
+    MinibatchGradient gradient = new MinibatchGradient(network, 12, threads);
+    double loss = gradient.compute(block, identity(block.size()), from, count, 5);
+    float[] out = new float[network.numTrainableParams() + 1];
+    network.readGradients(out, 0);
+    out[out.length - 1] = (float) loss;
+    return out;
+  }
+
+  @Test
+  void threadsSharingAMinibatchComputeItsGradientAndLoss() {
+    // No dropout and no batch normalisation, whose statistics are each part's own.
+    NetworkSpec mlp =
+        NetworkSpec.input(6)
+            .dense(16, Activation.TANH)
+            .dense(8, Activation.RELU)
+            .dense(3)
+            .loss(Loss.SOFTMAX_CROSS_ENTROPY);
+    ExampleBlock block = blobs(40, 6, 3, 2);
+    // 12 rows over 2 and 3 threads, 7 rows over 3 (3 + 2 + 2), 1 row over 2 (the second idle).
+    int[][] cases = {{0, 12, 2}, {4, 12, 3}, {20, 7, 3}, {33, 1, 2}};
+    for (int[] c : cases) {
+      float[] one = gradientAndLoss(mlp, block, c[0], c[1], 1);
+      float[] shared = gradientAndLoss(mlp, block, c[0], c[1], c[2]);
+      for (int i = 0; i < one.length; i++) {
+        assertThat(shared[i])
+            .as("rows %d+%d on %d threads, value %d", c[0], c[1], c[2], i)
+            .isCloseTo(one[i], within(1e-5f + 1e-4f * Math.abs(one[i])));
+      }
+    }
   }
 }
