@@ -1,6 +1,7 @@
 package io.kindling.driver;
 
 import io.kindling.kernels.NetworkSpec;
+import io.kindling.sync.Communication;
 import io.kindling.sync.TrainingPlan;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -33,6 +34,31 @@ final class MemoryPlan {
   private MemoryPlan() {}
 
   /**
+   * How the workers synchronise, as far as memory goes.
+   *
+   * @param name {@code train.sync}
+   * @param topK the all-reduce's share of gradient entries sent per step (0: dense)
+   */
+  record Sync(String name, double topK) {
+    static final Sync AVERAGING = new Sync("averaging", 0);
+    static final Sync ALLREDUCE = new Sync("allreduce", 0);
+
+    static Sync of(JobConfig.Train train) {
+      return new Sync(train.sync(), train.sync().equals("allreduce") ? train.allreduceTopk() : 0);
+    }
+
+    /** Whether each task holds only its 1/W of the optimizer state. */
+    boolean sharded() {
+      return name.equals("allreduce");
+    }
+
+    /** Whether the tasks talk over a ring, with its frame buffers. */
+    boolean ring() {
+      return !name.equals("averaging");
+    }
+  }
+
+  /**
    * Native bytes one worker task needs while training: the full parameters and gradients, the
    * optimizer state (all of it when averaging; with the sharded all-reduce only the task's 1/W
    * shard, plus shard-sized copies of its parameters and gradients), and per layer the output, a
@@ -40,7 +66,7 @@ final class MemoryPlan {
    * whose threads share each minibatch holds one more copy of the parameters and gradients per
    * extra thread; the minibatch's activations are split among them.
    */
-  static long nativeBytesPerTask(TrainingPlan plan, boolean sharded, int workers) {
+  static long nativeBytesPerTask(TrainingPlan plan, Sync sync, int workers) {
     NetworkSpec spec = plan.network();
     long activations = 0;
     for (int[] shape : spec.shapes()) {
@@ -54,9 +80,14 @@ final class MemoryPlan {
     long trainable = spec.numTrainableParams();
     int components = plan.optimizer().stateComponents();
     long optimizer =
-        sharded ? (2L + components) * shard(trainable, workers) : (long) components * trainable;
+        sync.sharded()
+            ? (2L + components) * shard(trainable, workers)
+            : (long) components * trainable;
     long copies = plan.threadsPerWorker();
-    return 4L * (copies * (all + trainable) + optimizer) + 4L * 4 * plan.batchSize() * activations;
+    long ringBuffers = sync.ring() ? 2L * 4 * (Communication.FRAME_FLOATS + 4) : 0;
+    return 4L * (copies * (all + trainable) + optimizer)
+        + 4L * 4 * plan.batchSize() * activations
+        + ringBuffers;
   }
 
   /**
@@ -66,16 +97,17 @@ final class MemoryPlan {
    * vector of its own and returns it; each all-reduce task copies the parameters and the gradient
    * and returns its optimizer shard, one of them the parameters too. A result is serialised for the
    * driver into a growing buffer and copied once more into its message: about three times its size
-   * at the peak.
+   * at the peak. A ring task also holds a frame of received values and, with top-k gradients, a
+   * residual and magnitudes as long as the gradient and everyone's gathered pairs.
    */
-  static long stateHeapBytes(TrainingPlan plan, boolean sharded, int workers, int tasks) {
+  static long stateHeapBytes(TrainingPlan plan, Sync sync, int workers, int tasks) {
     long all = plan.network().numParams();
     long trainable = plan.network().numTrainableParams();
     int components = plan.optimizer().stateComponents();
     long state = all + components * trainable;
     long perTask;
     long results;
-    if (sharded) {
+    if (sync.sharded()) {
       long optimizerShard = components * shard(trainable, workers);
       perTask = all + trainable + optimizerShard;
       results = all + tasks * optimizerShard;
@@ -83,21 +115,27 @@ final class MemoryPlan {
       perTask = state;
       results = tasks * state;
     }
+    if (sync.ring()) {
+      perTask += Communication.FRAME_FLOATS;
+    }
+    if (sync.topK() > 0) {
+      perTask += 2 * trainable + 2 * (long) Math.ceil(sync.topK() * trainable) * workers;
+    }
     return 4L * (2 * state + tasks * perTask + 3 * results);
   }
 
   /**
    * Throws a {@link ConfigException} naming the settings to change when memory is too small.
    *
-   * @param sharded whether the optimizer state is split among the workers (all-reduce)
+   * @param sync how the workers synchronise
    */
   static void check(
-      SparkConf conf, TrainingPlan plan, long trainingValues, int workers, boolean sharded) {
+      SparkConf conf, TrainingPlan plan, long trainingValues, int workers, Sync sync) {
     boolean local = conf.get("spark.master", "local").startsWith("local");
     int tasksPerExecutor = local ? workers : conf.getInt("spark.executor.cores", 1);
-    long nativeNeed = nativeNeed(plan, sharded, workers, tasksPerExecutor);
+    long nativeNeed = nativeNeed(plan, sync, workers, tasksPerExecutor);
     long dataHeap = 4L * trainingValues / workers * Math.min(workers, tasksPerExecutor) * 2;
-    long stateHeap = stateHeapBytes(plan, sharded, workers, tasksPerExecutor);
+    long stateHeap = stateHeapBytes(plan, sync, workers, tasksPerExecutor);
     long heapNeed = dataHeap + stateHeap;
     StringBuilder problems = new StringBuilder();
     if (local) {
@@ -135,11 +173,11 @@ final class MemoryPlan {
                 "each executor needs about %d MiB off-heap for ND4J (%d task(s) x %d MiB + %d MiB runtime) but spark.executor.memoryOverhead gives %d MiB (set --conf spark.executor.memoryOverhead=%dm%s); ",
                 nativeNeed / MIB,
                 tasksPerExecutor,
-                nativeBytesPerTask(plan, sharded, workers) / MIB,
+                nativeBytesPerTask(plan, sync, workers) / MIB,
                 RUNTIME_BYTES / MIB,
                 overhead / MIB,
                 nativeNeed / MIB + 256,
-                sharded ? "" : orSharded(plan, workers, tasksPerExecutor, overhead)));
+                sync.sharded() ? "" : orSharded(plan, workers, tasksPerExecutor, overhead)));
       }
       long physical = executorPhysicalLimit(conf);
       if (physical > 0 && executorMemory + nativeNeed > physical) {
@@ -172,14 +210,13 @@ final class MemoryPlan {
     }
   }
 
-  private static long nativeNeed(
-      TrainingPlan plan, boolean sharded, int workers, int tasksPerExecutor) {
-    return RUNTIME_BYTES + tasksPerExecutor * nativeBytesPerTask(plan, sharded, workers);
+  private static long nativeNeed(TrainingPlan plan, Sync sync, int workers, int tasksPerExecutor) {
+    return RUNTIME_BYTES + tasksPerExecutor * nativeBytesPerTask(plan, sync, workers);
   }
 
   /** The all-reduce as the alternative, when sharding the optimizer state makes it fit. */
   private static String orSharded(TrainingPlan plan, int workers, int tasks, long overhead) {
-    long need = nativeNeed(plan, true, workers, tasks);
+    long need = nativeNeed(plan, Sync.ALLREDUCE, workers, tasks);
     return need > overhead
         ? ""
         : String.format(

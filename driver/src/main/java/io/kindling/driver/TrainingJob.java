@@ -111,7 +111,7 @@ final class TrainingJob {
         plan,
         trainFile.size() * (long) trainFile.width(),
         workers,
-        train.sync().equals("allreduce"));
+        MemoryPlan.Sync.of(train));
     SyncStrategy sync = SyncStrategies.create(spark, plan, train, workers);
 
     JobConfig.EarlyStop earlyConfig = config.earlyStopping();

@@ -8,7 +8,9 @@ import io.kindling.kernels.Activation;
 import io.kindling.kernels.Loss;
 import io.kindling.kernels.NetworkSpec;
 import io.kindling.kernels.OptimizerSpec;
+import io.kindling.sync.Communication;
 import io.kindling.sync.TrainingPlan;
+import java.util.List;
 import org.apache.spark.SparkConf;
 import org.junit.jupiter.api.Test;
 
@@ -36,7 +38,10 @@ class MemoryPlanTest {
   @Test
   void tooLittleOverheadStopsWithTheSettingThatWouldWork() {
     // ~100M parameters: 0.4 GB each for parameters, gradients and Adam's two moments.
-    assertThatThrownBy(() -> MemoryPlan.check(cluster("4g", "512m"), BIG, 1_000_000L, 2, false))
+    assertThatThrownBy(
+            () ->
+                MemoryPlan.check(
+                    cluster("4g", "512m"), BIG, 1_000_000L, 2, MemoryPlan.Sync.AVERAGING))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("memory preflight: each executor needs about")
         .hasMessageContaining("spark.executor.memoryOverhead gives 512 MiB")
@@ -45,7 +50,10 @@ class MemoryPlanTest {
 
   @Test
   void tooLittleHeapForTheCachedDataSaysSo() {
-    assertThatThrownBy(() -> MemoryPlan.check(cluster("1g", "8g"), BIG, 500_000_000L, 2, false))
+    assertThatThrownBy(
+            () ->
+                MemoryPlan.check(
+                    cluster("1g", "8g"), BIG, 500_000_000L, 2, MemoryPlan.Sync.AVERAGING))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("cached training data")
         .hasMessageContaining("set --conf spark.executor.memory=");
@@ -56,11 +64,11 @@ class MemoryPlanTest {
     // ~100M parameters: averaging needs about 1.9 GiB per task, the all-reduce over 8 workers 1.3
     // GiB.
     SparkConf conf = cluster("8g", "1600m");
-    assertThatThrownBy(() -> MemoryPlan.check(conf, BIG, 1_000_000L, 8, false))
+    assertThatThrownBy(() -> MemoryPlan.check(conf, BIG, 1_000_000L, 8, MemoryPlan.Sync.AVERAGING))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("spark.executor.memoryOverhead gives 1600 MiB")
         .hasMessageContaining("or --set train.sync=allreduce, which shards the optimizer state");
-    assertThatCode(() -> MemoryPlan.check(conf, BIG, 1_000_000L, 8, true))
+    assertThatCode(() -> MemoryPlan.check(conf, BIG, 1_000_000L, 8, MemoryPlan.Sync.ALLREDUCE))
         .doesNotThrowAnyException();
   }
 
@@ -68,7 +76,10 @@ class MemoryPlanTest {
   void allReduceIsNotSuggestedWhereShardingSavesTooLittle() {
     // Over 2 workers each task's half of Adam's state comes with half-sized copies of the
     // parameters and gradients: no saving.
-    assertThatThrownBy(() -> MemoryPlan.check(cluster("8g", "1600m"), BIG, 1_000_000L, 2, false))
+    assertThatThrownBy(
+            () ->
+                MemoryPlan.check(
+                    cluster("8g", "1600m"), BIG, 1_000_000L, 2, MemoryPlan.Sync.AVERAGING))
         .isInstanceOf(ConfigException.class)
         .hasMessageNotContaining("allreduce");
   }
@@ -80,12 +91,12 @@ class MemoryPlanTest {
             .set(
                 "spark.executor.extraJavaOptions",
                 "-XX:+UseG1GC -Dorg.bytedeco.javacpp.maxPhysicalBytes=17g");
-    assertThatThrownBy(() -> MemoryPlan.check(conf, BIG, 1_000_000L, 2, false))
+    assertThatThrownBy(() -> MemoryPlan.check(conf, BIG, 1_000_000L, 2, MemoryPlan.Sync.AVERAGING))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("caps it at 17408 MiB")
         .hasMessageContaining("set it to ");
     conf.set("spark.executor.extraJavaOptions", "-Dorg.bytedeco.javacpp.maxphysicalbytes=20g");
-    assertThatCode(() -> MemoryPlan.check(conf, BIG, 1_000_000L, 2, false))
+    assertThatCode(() -> MemoryPlan.check(conf, BIG, 1_000_000L, 2, MemoryPlan.Sync.AVERAGING))
         .doesNotThrowAnyException();
   }
 
@@ -95,13 +106,14 @@ class MemoryPlanTest {
     // result (three times its size while serialised).
     long params = 4L * BIG.network().numParams();
     long state = 3 * params;
-    assertThat(MemoryPlan.stateHeapBytes(BIG, false, 2, 1))
+    assertThat(MemoryPlan.stateHeapBytes(BIG, MemoryPlan.Sync.AVERAGING, 2, 1))
         .isEqualTo(2 * state + state + 3 * state);
     long adamHalf = params;
-    assertThat(MemoryPlan.stateHeapBytes(BIG, true, 2, 1))
-        .isEqualTo(2 * state + (2 * params + adamHalf) + 3 * (params + adamHalf));
-    for (boolean sharded : new boolean[] {false, true}) {
-      assertThatThrownBy(() -> MemoryPlan.check(cluster("3g", "8g"), BIG, 1000L, 8, sharded))
+    long frame = 4L * Communication.FRAME_FLOATS; // the ring's received values
+    assertThat(MemoryPlan.stateHeapBytes(BIG, MemoryPlan.Sync.ALLREDUCE, 2, 1))
+        .isEqualTo(2 * state + (2 * params + adamHalf + frame) + 3 * (params + adamHalf));
+    for (MemoryPlan.Sync sync : List.of(MemoryPlan.Sync.AVERAGING, MemoryPlan.Sync.ALLREDUCE)) {
+      assertThatThrownBy(() -> MemoryPlan.check(cluster("3g", "8g"), BIG, 1000L, 8, sync))
           .isInstanceOf(ConfigException.class)
           .hasMessageContaining("model state")
           .hasMessageContaining("set --conf spark.executor.memory=");
@@ -113,13 +125,34 @@ class MemoryPlanTest {
     TrainingPlan twoThreads =
         new TrainingPlan(BIG.network(), BIG.optimizer(), BIG.batchSize(), 2, BIG.seed());
     long params = 4L * BIG.network().numParams(); // all trainable
-    assertThat(MemoryPlan.nativeBytesPerTask(twoThreads, false, 2))
-        .isEqualTo(MemoryPlan.nativeBytesPerTask(BIG, false, 2) + 2 * params);
+    assertThat(MemoryPlan.nativeBytesPerTask(twoThreads, MemoryPlan.Sync.AVERAGING, 2))
+        .isEqualTo(MemoryPlan.nativeBytesPerTask(BIG, MemoryPlan.Sync.AVERAGING, 2) + 2 * params);
+  }
+
+  @Test
+  void ringTasksHoldTheirFramesAndTopKItsResidualAndPairs() {
+    MemoryPlan.Sync ring = new MemoryPlan.Sync("ring-averaging", 0);
+    long frame = 4L * Communication.FRAME_FLOATS;
+    assertThat(MemoryPlan.stateHeapBytes(BIG, ring, 2, 1))
+        .isEqualTo(MemoryPlan.stateHeapBytes(BIG, MemoryPlan.Sync.AVERAGING, 2, 1) + frame);
+    assertThat(MemoryPlan.nativeBytesPerTask(BIG, ring, 2))
+        .isEqualTo(
+            MemoryPlan.nativeBytesPerTask(BIG, MemoryPlan.Sync.AVERAGING, 2) + 2 * (frame + 16));
+
+    long n = BIG.network().numTrainableParams();
+    long k = (long) Math.ceil(0.1 * n);
+    assertThat(MemoryPlan.stateHeapBytes(BIG, new MemoryPlan.Sync("allreduce", 0.1), 2, 1))
+        .isEqualTo(
+            MemoryPlan.stateHeapBytes(BIG, MemoryPlan.Sync.ALLREDUCE, 2, 1)
+                + 4 * (2 * n + 2 * k * 2));
   }
 
   @Test
   void enoughMemoryPasses() {
-    assertThatCode(() -> MemoryPlan.check(cluster("16g", "4g"), BIG, 1_000_000L, 2, false))
+    assertThatCode(
+            () ->
+                MemoryPlan.check(
+                    cluster("16g", "4g"), BIG, 1_000_000L, 2, MemoryPlan.Sync.AVERAGING))
         .doesNotThrowAnyException();
   }
 }

@@ -35,6 +35,6 @@ public final class Preflight {
     SparkConf conf = new SparkConf(false);
     sparkConf.forEach(conf::set);
     MemoryPlan.check(
-        conf, plan, trainingValues, config.workers(), config.train().sync().equals("allreduce"));
+        conf, plan, trainingValues, config.workers(), MemoryPlan.Sync.of(config.train()));
   }
 }

@@ -23,6 +23,12 @@ public record Communication(
     double bytesPerWorkerPerStep,
     double optimumBytesPerWorkerPerStep) {
 
+  /**
+   * The most values one frame of the ring carries. Each task of a ring strategy holds a frame's
+   * send and receive buffers off the heap and a frame of received values on it.
+   */
+  public static final int FRAME_FLOATS = 1 << 20;
+
   /** The ring optimum per worker for summing {@code values} fp32 values. */
   static double optimumBytes(int workers, long values) {
     return 2.0 * (workers - 1) / workers * 4 * values;

@@ -69,7 +69,7 @@ final class RingCollective implements AutoCloseable {
     }
   }
 
-  static final int FRAME_FLOATS = 1 << 20;
+  static final int FRAME_FLOATS = Communication.FRAME_FLOATS;
   private static final int HEADER_BYTES = 16;
   private static final int HELLO_MAGIC = 0x4B52494E; // "KRIN"
   private static final int NONCE_BYTES = 16;
