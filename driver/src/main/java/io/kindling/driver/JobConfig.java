@@ -510,15 +510,7 @@ public final class JobConfig {
   }
 
   public Train train() {
-    String sync = typed("train.sync", config::getString);
-    if (!SyncStrategies.NAMES.contains(sync)) {
-      throw new ConfigException(
-          describe(config.getValue("train.sync"))
-              + ": train.sync '"
-              + sync
-              + "' is not available; use one of "
-              + String.join(", ", SyncStrategies.NAMES));
-    }
+    String sync = oneOf("train.sync", SyncStrategies.NAMES);
     return new Train(
         positive("train.epochs"),
         positive("train.batch-size"),

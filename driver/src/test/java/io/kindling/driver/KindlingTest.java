@@ -64,6 +64,19 @@ class KindlingTest {
   }
 
   /** Trains a job file on local Spark into {@code runDir}. */
+  /**
+   * Early stopping that no epoch satisfies (it would have to gain a whole point of accuracy): a run
+   * stops after epoch 2 and keeps epoch 1.
+   */
+  static final String[] STOP_AFTER_EPOCH_2 = {
+    "--set",
+    "early-stopping.patience=1",
+    "--set",
+    "early-stopping.metric=validation-accuracy",
+    "--set",
+    "early-stopping.min-delta=1.0"
+  };
+
   /** The default job on 6,000 examples for {@code epochs} epochs, with {@code extra} arguments. */
   static Result quickTrain(Path runDir, int epochs, String... extra) {
     List<String> args =

@@ -36,17 +36,7 @@ class RunReportTest {
                 + " `apt-get install -y chromium`")
         .isTrue();
     Path run = dir.resolve("run");
-    KindlingTest.Result r =
-        KindlingTest.quickTrain(
-            run,
-            4,
-            // No epoch improves by a whole point of accuracy: the run stops after epoch 2.
-            "--set",
-            "early-stopping.patience=1",
-            "--set",
-            "early-stopping.metric=validation-accuracy",
-            "--set",
-            "early-stopping.min-delta=1.0");
+    KindlingTest.Result r = KindlingTest.quickTrain(run, 4, KindlingTest.STOP_AFTER_EPOCH_2);
     assertThat(r.status()).as(r.err()).isZero();
 
     List<String> metrics = Files.readAllLines(run.resolve("metrics.jsonl"));

@@ -157,17 +157,7 @@ class TrainingControlTest {
   @Test
   void earlyStoppingStopsAndKeepsTheBestEpoch() throws Exception {
     Path run = dir.resolve("early");
-    KindlingTest.Result r =
-        train(
-            run,
-            "--set",
-            "train.epochs=6",
-            "--set",
-            "early-stopping.patience=1",
-            "--set",
-            "early-stopping.metric=validation-accuracy",
-            "--set",
-            "early-stopping.min-delta=1.0");
+    KindlingTest.Result r = KindlingTest.quickTrain(run, 6, KindlingTest.STOP_AFTER_EPOCH_2);
     assertThat(r.status()).as(r.err()).isZero();
     JsonNode summary = summary(run);
     assertThat(summary.get("epochs").asInt()).isEqualTo(2);

@@ -77,7 +77,7 @@ public final class RingAveraging implements SyncStrategy {
     long averaged = 0; // values the round's averages must move, for the ring optimum
     int end = round.firstStep() + round.steps();
     for (int s = round.firstStep(); s < end; s++) {
-      if ((s + 1) % k == 0 || s == end - 1) {
+      if (averagesAfter(s, k, end)) {
         averaged += every || s == end - 1 ? state.length : plan.network().numParams();
       }
     }
@@ -88,6 +88,13 @@ public final class RingAveraging implements SyncStrategy {
         state,
         (ring, sizes, block, start) -> train(p, round, k, every, ring, sizes, block, start),
         workers -> Communication.optimumBytes(workers, values) / Math.max(1, round.steps()));
+  }
+
+  /**
+   * Whether the workers average after step {@code s} of a round that ends before step {@code end}.
+   */
+  private static boolean averagesAfter(int s, int frequency, int end) {
+    return (s + 1) % frequency == 0 || s == end - 1;
   }
 
   /** The executor side: the round's local steps, averaging over the ring every k of them. */
@@ -132,7 +139,7 @@ public final class RingAveraging implements SyncStrategy {
           examples += plan.rowsInStep(block.size(), s);
         }
         boolean last = s == end - 1;
-        if ((s + 1) % frequency == 0 || last) {
+        if (averagesAfter(s, frequency, end)) {
           // The parameters lead the state vector: averaging a prefix leaves the optimizer's own.
           int length = everyOptimizerState || last ? state.length : numParams;
           if (block == null) {
@@ -174,7 +181,7 @@ public final class RingAveraging implements SyncStrategy {
         lossSum,
         batches,
         examples,
-        Math.max(0, round.steps()),
+        round.steps(),
         (System.nanoTime() - began) / 1e9 - communicationSeconds,
         communicationSeconds,
         ring.bytesSent() - bytesBefore);
