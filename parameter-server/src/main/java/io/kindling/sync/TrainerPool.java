@@ -22,12 +22,6 @@ final class TrainerPool {
   private static final Map<TrainingPlan, Queue<MinibatchGradient>> GRADIENTS =
       new ConcurrentHashMap<>();
 
-  static {
-    // A worker's threads each take a part of every minibatch (see MinibatchGradient), with one
-    // BLAS/OpenMP thread apiece: more would have the tasks of an executor fight for its cores.
-    ComputeThreads.set(1);
-  }
-
   private TrainerPool() {}
 
   static LocalTrainer borrow(TrainingPlan plan) {
@@ -62,6 +56,9 @@ final class TrainerPool {
 
   private static <T> T borrow(
       Map<TrainingPlan, Queue<T>> pool, TrainingPlan plan, Function<TrainingPlan, T> create) {
+    // A worker's threads each take a part of every minibatch (see MinibatchGradient), with one
+    // BLAS/OpenMP thread apiece: more would have the tasks of an executor fight for its cores.
+    ComputeThreads.ensure(1);
     T pooled = pool.computeIfAbsent(plan, p -> new ConcurrentLinkedQueue<>()).poll();
     return pooled != null ? pooled : create.apply(plan);
   }

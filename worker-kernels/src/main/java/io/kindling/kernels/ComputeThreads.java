@@ -35,6 +35,20 @@ public final class ComputeThreads {
     applyToCurrentThread();
   }
 
+  /**
+   * {@link #set}, unless the cap already is {@code threads}: for code that runs often and must not
+   * inherit a cap someone else set (a benchmark measuring BLAS on more threads, say).
+   */
+  public static void ensure(int threads) {
+    if (ComputeThreads.threads != threads) {
+      synchronized (ComputeThreads.class) {
+        if (ComputeThreads.threads != threads) {
+          set(threads);
+        }
+      }
+    }
+  }
+
   /** Gives the calling thread's OpenMP regions the JVM-wide cap; a no-op once it has it. */
   static void applyToCurrentThread() {
     int cap = threads;

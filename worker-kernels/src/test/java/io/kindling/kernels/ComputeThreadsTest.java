@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.nativeblas.NativeOpsHolder;
 
 /**
@@ -26,5 +27,14 @@ class ComputeThreadsTest {
     task.start();
     task.join();
     assertThat(teamSize.get()).isEqualTo(1);
+  }
+
+  @Test
+  void ensureRestoresACapThatSomeoneElseChanged() {
+    ComputeThreads.set(1);
+    ComputeThreads.set(2); // e.g. a benchmark measuring BLAS on two threads
+    ComputeThreads.ensure(1);
+    assertThat(Nd4j.getEnvironment().maxThreads()).isEqualTo(1);
+    assertThat(NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads()).isEqualTo(1);
   }
 }
