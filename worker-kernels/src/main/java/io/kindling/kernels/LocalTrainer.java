@@ -45,7 +45,8 @@ public final class LocalTrainer {
     this.network = network;
     this.gradient = new MinibatchGradient(network, batchSize, threads);
     this.update =
-        new ParameterUpdate(optimizer, network.trainable().length(), network.params().dataType());
+        ParameterUpdate.create(
+            optimizer, network.trainable().length(), network.params().dataType());
     this.seed = seed;
   }
 

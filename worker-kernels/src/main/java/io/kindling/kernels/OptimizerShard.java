@@ -29,7 +29,7 @@ public final class OptimizerShard implements AutoCloseable {
     this.from = from;
     this.to = to;
     boolean empty = to == from;
-    this.update = empty ? null : new ParameterUpdate(optimizer, to - from, DataType.FLOAT);
+    this.update = empty ? null : ParameterUpdate.create(optimizer, to - from, DataType.FLOAT);
     this.parameters = empty ? null : Nd4j.create(DataType.FLOAT, to - from);
     this.gradient = empty ? null : Nd4j.create(DataType.FLOAT, to - from);
   }

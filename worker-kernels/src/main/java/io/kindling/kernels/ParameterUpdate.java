@@ -2,7 +2,6 @@ package io.kindling.kernels;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The optimizer applied to a contiguous run of trainable parameters: clip, L2, update rule,
@@ -10,62 +9,59 @@ import org.nd4j.linalg.factory.Nd4j;
  * OptimizerSpec#stateComponents()} times the run. A whole network's update and one shard's update
  * in a sharded all-reduce are the same code on runs of different length.
  */
-final class ParameterUpdate {
-  private final OptimizerSpec optimizer;
-  private final int stateSize;
-  private final INDArray state;
-  private final UpdateRule rule;
+abstract sealed class ParameterUpdate permits AdamUpdate, RuleUpdate {
+  final OptimizerSpec optimizer;
 
-  ParameterUpdate(OptimizerSpec optimizer, long length, DataType dataType) {
+  ParameterUpdate(OptimizerSpec optimizer) {
     this.optimizer = optimizer;
-    this.stateSize = Math.toIntExact(optimizer.stateSize(length));
-    this.state = Nd4j.create(dataType, Math.max(1, stateSize));
-    this.rule = optimizer.rule(stateSize == 0 ? null : state);
-  }
-
-  int stateSize() {
-    return stateSize;
-  }
-
-  void importState(float[] src, int offset) {
-    if (stateSize > 0) {
-      HostCopy.toDevice(src, offset, state);
-    }
-  }
-
-  void exportState(float[] dst, int offset) {
-    if (stateSize > 0) {
-      HostCopy.toHost(state, dst, offset);
-    }
-  }
-
-  /** Whether {@link #apply} needs the gradient's norm: only to clip it. */
-  boolean needsGradientNorm() {
-    return optimizer.clipNorm() > 0;
   }
 
   /**
-   * Updates {@code params} in place from {@code grad}, which becomes the step taken.
+   * The update for {@code length} parameters of {@code dataType}: Adam and AdamW on fp32 in one
+   * fused pass ({@link AdamUpdate}), everything else through ND4J's updaters ({@link RuleUpdate}).
+   */
+  static ParameterUpdate create(OptimizerSpec optimizer, long length, DataType dataType) {
+    boolean adam =
+        optimizer.kind() == OptimizerSpec.Kind.ADAM || optimizer.kind() == OptimizerSpec.Kind.ADAMW;
+    return adam && dataType == DataType.FLOAT
+        ? new AdamUpdate(optimizer, Math.toIntExact(length))
+        : new RuleUpdate(optimizer, length, dataType);
+  }
+
+  abstract int stateSize();
+
+  abstract void importState(float[] src, int offset);
+
+  abstract void exportState(float[] dst, int offset);
+
+  /** Whether {@link #apply} needs the gradient's norm: only to clip it. */
+  final boolean needsGradientNorm() {
+    return optimizer.clipNorm() > 0;
+  }
+
+  /** What the gradient is multiplied by to clip it to the global norm: 1 when it is within. */
+  final double clipScale(double gradientNorm) {
+    return needsGradientNorm() && gradientNorm > optimizer.clipNorm()
+        ? optimizer.clipNorm() / gradientNorm
+        : 1;
+  }
+
+  /** AdamW's decoupled decay at step {@code iteration}: the weights are multiplied by it. */
+  final double decayFactor(int iteration) {
+    return optimizer.kind() == OptimizerSpec.Kind.ADAMW && optimizer.weightDecay() > 0
+        ? 1.0 - optimizer.learningRate(iteration) * optimizer.weightDecay()
+        : 1;
+  }
+
+  /**
+   * Updates {@code params} in place from {@code grad}, whose contents are undefined afterwards.
    *
    * @param gradientNorm the global L2 norm of the gradient {@code grad} is part of (read only when
    *     {@link #needsGradientNorm()})
    */
-  void apply(INDArray params, INDArray grad, double gradientNorm, int iteration, int epoch) {
-    if (needsGradientNorm() && gradientNorm > optimizer.clipNorm()) {
-      grad.muli(optimizer.clipNorm() / gradientNorm);
-    }
-    if (optimizer.l2() > 0) {
-      grad.addi(params.mul(optimizer.l2()));
-    }
-    rule.apply(grad, iteration, epoch);
-    params.subi(grad);
-    if (optimizer.kind() == OptimizerSpec.Kind.ADAMW && optimizer.weightDecay() > 0) {
-      params.muli(1.0 - optimizer.learningRate(iteration) * optimizer.weightDecay());
-    }
-  }
+  abstract void apply(
+      INDArray params, INDArray grad, double gradientNorm, int iteration, int epoch);
 
-  /** Frees the native state now rather than at the next garbage collection. */
-  void close() {
-    state.close();
-  }
+  /** Frees native state now rather than at the next garbage collection. */
+  abstract void close();
 }

@@ -3,7 +3,11 @@ package io.kindling.kernels;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /** One update step on a network whose gradient is known in closed form, checked by hand. */
 class OptimizerTest {
@@ -152,6 +156,51 @@ class OptimizerTest {
         OptimizerSpec.adamw(0.01, 0.1).withSchedule(LearningRateSchedule.CONSTANT.withWarmup(2));
     float[] s = train(adamw, 1);
     assertThat(s[0]).isCloseTo(0.505f * (1 - 0.005f * 0.1f), within(1e-6f));
+  }
+
+  @Test
+  void fusedAdamMatchesNd4jsUpdater() {
+    // Longer than two chunks with a remainder; clipping, L2, decay and a schedule all engaged.
+    int n = 5000;
+    OptimizerSpec[] optimizers = {
+      OptimizerSpec.adam(0.01),
+      OptimizerSpec.adamw(0.01, 0.1)
+          .withL2(0.001)
+          .withClipNorm(20)
+          .withSchedule(LearningRateSchedule.cosine(10, 0.001))
+    };
+    for (OptimizerSpec optimizer : optimizers) {
+      ParameterUpdate fused = ParameterUpdate.create(optimizer, n, DataType.FLOAT);
+      assertThat(fused).isInstanceOf(AdamUpdate.class);
+      ParameterUpdate nd4j = new RuleUpdate(optimizer, n, DataType.FLOAT);
+      Random random = new Random(3);
+      float[] start = new float[n];
+      for (int i = 0; i < n; i++) {
+        start[i] = (float) random.nextGaussian();
+      }
+      INDArray fusedParams = Nd4j.createFromArray(start);
+      INDArray nd4jParams = Nd4j.createFromArray(start);
+      for (int step = 0; step < 5; step++) {
+        float[] g = new float[n];
+        for (int i = 0; i < n; i++) {
+          g[i] = (float) random.nextGaussian();
+        }
+        double norm = Nd4j.createFromArray(g).norm2Number().doubleValue();
+        fused.apply(fusedParams, Nd4j.createFromArray(g), norm, step, 0);
+        nd4j.apply(nd4jParams, Nd4j.createFromArray(g), norm, step, 0);
+      }
+      assertThat(fusedParams.toFloatVector())
+          .as(optimizer.kind() + " parameters")
+          .containsExactly(nd4jParams.toFloatVector(), within(2e-6f));
+      float[] fusedState = new float[2 * n];
+      float[] nd4jState = new float[2 * n];
+      fused.exportState(fusedState, 0);
+      nd4j.exportState(nd4jState, 0);
+      assertThat(fusedState)
+          .as(optimizer.kind() + " moments")
+          .containsExactly(nd4jState, within(1e-6f));
+      assertThat(fusedParams.toFloatVector()).as("it moved").isNotEqualTo(start);
+    }
   }
 
   @Test
