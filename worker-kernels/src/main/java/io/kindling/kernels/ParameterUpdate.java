@@ -2,6 +2,7 @@ package io.kindling.kernels;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The optimizer applied to a contiguous run of trainable parameters: clip, L2, update rule,
@@ -11,9 +12,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 abstract sealed class ParameterUpdate permits AdamUpdate, RuleUpdate {
   final OptimizerSpec optimizer;
+  final int stateSize;
 
-  ParameterUpdate(OptimizerSpec optimizer) {
+  /** The rule's state, native: what the memory preflight counts off the heap. */
+  final INDArray state;
+
+  ParameterUpdate(OptimizerSpec optimizer, long length, DataType dataType) {
     this.optimizer = optimizer;
+    this.stateSize = Math.toIntExact(optimizer.stateSize(length));
+    this.state = Nd4j.create(dataType, Math.max(1, stateSize));
   }
 
   /**
@@ -28,11 +35,21 @@ abstract sealed class ParameterUpdate permits AdamUpdate, RuleUpdate {
         : new RuleUpdate(optimizer, length, dataType);
   }
 
-  abstract int stateSize();
+  final int stateSize() {
+    return stateSize;
+  }
 
-  abstract void importState(float[] src, int offset);
+  final void importState(float[] src, int offset) {
+    if (stateSize > 0) {
+      HostCopy.toDevice(src, offset, state);
+    }
+  }
 
-  abstract void exportState(float[] dst, int offset);
+  final void exportState(float[] dst, int offset) {
+    if (stateSize > 0) {
+      HostCopy.toHost(state, dst, offset);
+    }
+  }
 
   /** Whether {@link #apply} needs the gradient's norm: only to clip it. */
   final boolean needsGradientNorm() {
@@ -62,6 +79,8 @@ abstract sealed class ParameterUpdate permits AdamUpdate, RuleUpdate {
   abstract void apply(
       INDArray params, INDArray grad, double gradientNorm, int iteration, int epoch);
 
-  /** Frees native state now rather than at the next garbage collection. */
-  abstract void close();
+  /** Frees the native state now rather than at the next garbage collection. */
+  final void close() {
+    state.close();
+  }
 }

@@ -2,38 +2,14 @@ package io.kindling.kernels;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
-/** The update through ND4J's updaters, their state in one flat native buffer. */
+/** The update through ND4J's updaters, their state a view of the flat native buffer. */
 final class RuleUpdate extends ParameterUpdate {
-  private final int stateSize;
-  private final INDArray state;
   private final UpdateRule rule;
 
   RuleUpdate(OptimizerSpec optimizer, long length, DataType dataType) {
-    super(optimizer);
-    this.stateSize = Math.toIntExact(optimizer.stateSize(length));
-    this.state = Nd4j.create(dataType, Math.max(1, stateSize));
+    super(optimizer, length, dataType);
     this.rule = optimizer.rule(stateSize == 0 ? null : state);
-  }
-
-  @Override
-  int stateSize() {
-    return stateSize;
-  }
-
-  @Override
-  void importState(float[] src, int offset) {
-    if (stateSize > 0) {
-      HostCopy.toDevice(src, offset, state);
-    }
-  }
-
-  @Override
-  void exportState(float[] dst, int offset) {
-    if (stateSize > 0) {
-      HostCopy.toHost(state, dst, offset);
-    }
   }
 
   @Override
@@ -51,10 +27,5 @@ final class RuleUpdate extends ParameterUpdate {
     if (decay != 1) {
       params.muli(decay);
     }
-  }
-
-  @Override
-  void close() {
-    state.close();
   }
 }
