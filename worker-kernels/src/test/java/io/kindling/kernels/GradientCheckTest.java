@@ -1,6 +1,7 @@
 package io.kindling.kernels;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import io.kindling.kernels.LayerSpec.Padding;
 import io.kindling.kernels.LayerSpec.Pooling;
@@ -59,6 +60,29 @@ class GradientCheckTest {
       targets = Nd4j.rand(DataType.DOUBLE, 4, 3).subi(0.5).muli(3);
     }
     assertGradientsMatch(spec, targets);
+  }
+
+  @Test
+  void softmaxCrossEntropyStaysFiniteWhenAClassUnderflows() {
+    // Row 0: the third class sits 200 below the first, past float's underflow (about 104).
+    INDArray logits = Nd4j.createFromArray(new float[][] {{0f, -1f, -200f}, {1f, 2f, 3f}});
+    INDArray targets = Nd4j.createFromArray(new float[][] {{1f, 0f, 0f}, {0f, 0f, 1f}});
+    INDArray gradient = logits.ulike();
+    double loss =
+        LossFunction.of(Loss.SOFTMAX_CROSS_ENTROPY).lossAndGradient(logits, targets, gradient);
+    double row0 = Math.log(1 + Math.exp(-1) + Math.exp(-200));
+    double row1 = Math.log(Math.exp(-2) + Math.exp(-1) + 1);
+    assertThat(loss).isCloseTo((row0 + row1) / 2, within(1e-6));
+    assertThat(gradient.getFloat(0, 2)).isEqualTo(0f);
+    assertThat(gradient.getFloat(0, 0))
+        .isCloseTo((float) ((1 / Math.exp(row0) - 1) / 2), within(1e-6f));
+
+    // A target class that far below costs the floor, not infinity or NaN.
+    INDArray wrong = Nd4j.createFromArray(new float[][] {{0f, 0f, 1f}});
+    double floored =
+        LossFunction.of(Loss.SOFTMAX_CROSS_ENTROPY)
+            .lossAndGradient(logits.getRow(0, true).dup(), wrong, wrong.ulike());
+    assertThat(floored).isCloseTo(-Math.log(Float.MIN_VALUE), within(1e-3));
   }
 
   static Stream<LayerSpec.Conv2d> convolutions() {
