@@ -17,6 +17,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.BinaryType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructField;
@@ -178,7 +179,7 @@ public final class FrameReader {
     }
     List<DataType> types = new ArrayList<>();
     types.add(labelType);
-    if (mode != Mode.VECTOR) {
+    if (mode == Mode.COLUMNS || mode == Mode.ARRAY) {
       columns.forEach(c -> types.add(schema.apply(c).dataType()));
     }
     FrameRowDecoder decoder =
@@ -220,6 +221,9 @@ public final class FrameReader {
       if (t instanceof ArrayType a && a.elementType() instanceof NumericType) {
         return Mode.ARRAY;
       }
+      if (t instanceof BinaryType) {
+        return Mode.PACKED;
+      }
     }
     for (String c : columns) {
       DataType t = type(schema, c, source, "feature");
@@ -233,7 +237,8 @@ public final class FrameReader {
                 + (t.getClass().getName().equals("org.apache.spark.mllib.linalg.VectorUDT")
                     ? " (an old mllib vector: convert it with MLUtils.convertVectorColumnsToML)"
                     : "")
-                + "; features must be one vector or array column, or numeric columns");
+                + "; features must be one vector, array or packed binary column, or numeric"
+                + " columns");
       }
       if (c.equals(label)) {
         throw new DataException(source + ": column '" + c + "' is both the label and a feature");
@@ -288,6 +293,18 @@ public final class FrameReader {
       throw new DataException(source + ": column '" + column + "' holds no values");
     }
     Object value = first.get(0).get(0);
+    if (value instanceof byte[] packed) {
+      if (packed.length % 4 != 0) {
+        throw new DataException(
+            source
+                + ": packed column '"
+                + column
+                + "' holds "
+                + packed.length
+                + " bytes in its first row, not a whole number of fp32 values");
+      }
+      return packed.length / 4;
+    }
     return value instanceof Vector v ? v.size() : first.get(0).getList(0).size();
   }
 }

@@ -1,6 +1,8 @@
 package io.kindling.data;
 
 import java.io.Serializable;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Iterator;
 import java.util.SplittableRandom;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
@@ -15,8 +17,11 @@ import org.apache.spark.sql.types.StructType;
  * A seeded, learnable classification data set of any size, written as Parquet on the executors:
  * column {@code features} (an array of floats; Spark ML's {@code array_to_vector} makes it a
  * vector) and column {@code label} (int), as {@link FrameReader} reads by default. Floats, not an
- * ML vector's doubles, because that is what a network trains on: half the bytes to store and read,
- * and Parquet's reader decodes an array of floats in bulk.
+ * ML vector's doubles, because that is what a network trains on: half the bytes to store and read.
+ * {@link #withPackedFeatures()} writes the floats packed into one binary value per row instead
+ * (little-endian fp32), which Parquet stores as a plain column: Spark reads an array column by
+ * assembling every value from its repetition and definition levels, and that took about 40% of the
+ * preparation of 2 million 784-feature rows.
  *
  * <p>Each example is {@code x ~ N(0, I)}; a fixed random linear teacher labels it with the class of
  * its largest score {@code w_c . x}; then, with probability {@code labelNoise}, the label is
@@ -35,10 +40,11 @@ public final class SyntheticData {
   private final long seed;
   private final int partitions;
   private final long firstRow;
+  private final boolean packed;
 
   /** {@code rows} examples of {@code features} features in {@code classes} classes, no noise. */
   public SyntheticData(long rows, int features, int classes) {
-    this(rows, features, classes, 0, 0, 0, 0);
+    this(rows, features, classes, 0, 0, 0, 0, false);
   }
 
   private SyntheticData(
@@ -48,7 +54,8 @@ public final class SyntheticData {
       double labelNoise,
       long seed,
       int partitions,
-      long firstRow) {
+      long firstRow,
+      boolean packed) {
     if (rows < 1 || features < 1 || classes < 2) {
       throw new IllegalArgumentException(
           "synthetic data needs rows >= 1, features >= 1 and classes >= 2, got "
@@ -76,16 +83,18 @@ public final class SyntheticData {
     this.seed = seed;
     this.partitions = partitions;
     this.firstRow = firstRow;
+    this.packed = packed;
   }
 
   /** The probability that a label is replaced by another class (default 0). */
   public SyntheticData withLabelNoise(double p) {
-    return new SyntheticData(rows, features, classes, p, seed, partitions, firstRow);
+    return new SyntheticData(rows, features, classes, p, seed, partitions, firstRow, packed);
   }
 
   /** The seed of the teacher and of every row (default 0). */
   public SyntheticData withSeed(long seed) {
-    return new SyntheticData(rows, features, classes, labelNoise, seed, partitions, firstRow);
+    return new SyntheticData(
+        rows, features, classes, labelNoise, seed, partitions, firstRow, packed);
   }
 
   /**
@@ -93,12 +102,19 @@ public final class SyntheticData {
    * disjoint range gives a test split labelled by the same teacher.
    */
   public SyntheticData withFirstRow(long firstRow) {
-    return new SyntheticData(rows, features, classes, labelNoise, seed, partitions, firstRow);
+    return new SyntheticData(
+        rows, features, classes, labelNoise, seed, partitions, firstRow, packed);
   }
 
   /** Output partitions (files); 0 (the default) means Spark's default parallelism. */
   public SyntheticData withPartitions(int partitions) {
-    return new SyntheticData(rows, features, classes, labelNoise, seed, partitions, firstRow);
+    return new SyntheticData(
+        rows, features, classes, labelNoise, seed, partitions, firstRow, packed);
+  }
+
+  /** Writes each row's features as one binary value of little-endian fp32s (default: an array). */
+  public SyntheticData withPackedFeatures() {
+    return new SyntheticData(rows, features, classes, labelNoise, seed, partitions, firstRow, true);
   }
 
   /** The accuracy of the teacher, which no model can beat: {@code 1 - labelNoise}. */
@@ -115,9 +131,14 @@ public final class SyntheticData {
     int parts = partitions > 0 ? partitions : spark.sparkContext().defaultParallelism();
     StructType schema =
         new StructType()
-            .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+            .add(
+                "features",
+                packed
+                    ? DataTypes.BinaryType
+                    : DataTypes.createArrayType(DataTypes.FloatType, false),
+                false)
             .add("label", DataTypes.IntegerType, false);
-    Generator generator = new Generator(teacher(), features, classes, labelNoise, seed);
+    Generator generator = new Generator(teacher(), features, classes, labelNoise, seed, packed);
     spark
         .range(firstRow, firstRow + rows, 1, parts)
         .mapPartitions(generator, Encoders.row(schema))
@@ -152,7 +173,7 @@ public final class SyntheticData {
 
   /** Makes the rows of one partition of ids. */
   private record Generator(
-      double[] teacher, int features, int classes, double labelNoise, long seed)
+      double[] teacher, int features, int classes, double labelNoise, long seed, boolean packed)
       implements MapPartitionsFunction<Long, Row>, Serializable {
 
     @Override
@@ -184,7 +205,12 @@ public final class SyntheticData {
       if (r.nextDouble() < labelNoise) {
         label = (label + 1 + r.nextInt(classes - 1)) % classes;
       }
-      return RowFactory.create(values, label);
+      if (!packed) {
+        return RowFactory.create(values, label);
+      }
+      ByteBuffer bytes = ByteBuffer.allocate(4 * features).order(ByteOrder.LITTLE_ENDIAN);
+      bytes.asFloatBuffer().put(values);
+      return RowFactory.create(bytes.array(), label);
     }
 
     static int argmax(double[] w, double[] x, int classes) {

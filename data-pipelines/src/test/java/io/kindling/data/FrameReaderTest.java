@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kindling.kernels.ExampleBlock;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.apache.spark.ml.linalg.SQLDataTypes;
@@ -142,6 +145,77 @@ class FrameReaderTest {
         .hasMessage(nullLabel[1] + ": record 0: label column 'label' is null" + HINT);
   }
 
+  private static final StructType PACKED =
+      new StructType().add("features", DataTypes.BinaryType).add("label", DataTypes.IntegerType);
+
+  private static byte[] packed(float... values) {
+    ByteBuffer bytes = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+    bytes.asFloatBuffer().put(values);
+    return bytes.array();
+  }
+
+  @Test
+  void readsPackedFeaturesAsTheArrayLayoutReadsThem() throws IOException {
+    SyntheticData data = new SyntheticData(300, 7, 3).withSeed(5).withPartitions(2);
+    String arrays = dir.resolve("layout-array").toString();
+    String packed = dir.resolve("layout-packed").toString();
+    data.write(spark, arrays);
+    data.withPackedFeatures().write(spark, packed);
+    assertThat(spark.read().parquet(packed).schema().apply("features").dataType())
+        .isEqualTo(DataTypes.BinaryType);
+    FrameReader reader = new FrameReader(3);
+    LabeledData fromPacked = reader.readParquet(spark, packed);
+    LabeledData fromArrays = reader.readParquet(spark, arrays);
+    assertThat(fromPacked.shape()).containsExactly(7);
+    assertThat(rows(fromPacked)).hasSize(300).containsExactlyInAnyOrderElementsOf(rows(fromArrays));
+  }
+
+  /** Each example as text, label first: the two data sets' files may be read in another order. */
+  private static List<String> rows(LabeledData data) {
+    ExampleBlock examples = data.examples();
+    int width = examples.width();
+    List<String> rows = new ArrayList<>();
+    for (int i = 0; i < examples.size(); i++) {
+      float[] x = Arrays.copyOfRange(examples.features(), i * width, (i + 1) * width);
+      rows.add(examples.labels()[i] + " " + Arrays.toString(x));
+    }
+    return rows;
+  }
+
+  @Test
+  void badPackedRowsAreNamed() throws IOException {
+    String[] p =
+        parquet(
+            "packed-bad",
+            PACKED,
+            RowFactory.create(packed(1, 2), 0),
+            RowFactory.create(packed(1, Float.POSITIVE_INFINITY), 1),
+            RowFactory.create(new byte[] {1, 2, 3, 4, 5}, 1),
+            RowFactory.create(null, 1),
+            RowFactory.create(packed(3, 4), 1));
+    FrameReader reader = new FrameReader(2);
+    assertThatThrownBy(() -> reader.readParquet(spark, p[0]))
+        .isInstanceOf(DataException.class)
+        .hasMessage(p[1] + ": record 1: features[1] is infinite" + HINT);
+    LabeledData kept = reader.withPolicy(BadRecordPolicy.SKIP).readParquet(spark, p[0]);
+    assertThat(kept.examples().features()).containsExactly(1, 2, 3, 4);
+    assertThat(kept.skipped().counts())
+        .containsEntry(SkippedRecords.NAN, 1L)
+        .containsEntry(SkippedRecords.WRONG_VECTOR_SIZE, 1L)
+        .containsEntry(SkippedRecords.MISSING_VALUE, 1L);
+    String[] size = parquet("packed-size", PACKED, RowFactory.create(packed(1, 2, 3), 0));
+    assertThatThrownBy(() -> reader.withShape(2).readParquet(spark, size[0]))
+        .hasMessage(
+            size[1]
+                + ": record 0: column 'features' has 12 bytes, expected 8 (2 little-endian fp32"
+                + " values)"
+                + HINT);
+    String[] ragged = parquet("packed-ragged", PACKED, RowFactory.create(new byte[] {1, 2, 3}, 0));
+    assertThatThrownBy(() -> reader.readParquet(spark, ragged[0]))
+        .isInstanceOf(DataException.class)
+        .hasMessageContaining("holds 3 bytes in its first row, not a whole number of fp32 values");
+  }
+
   @Test
   void aFrameThatIsNotAFileScanNamesPartitionAndRecord() {
     StructType schema =
@@ -169,8 +243,8 @@ class FrameReaderTest {
     assertThatThrownBy(
             () -> new FrameReader(2).withLabel("x").withFeatures("label").read(frame, "f"))
         .hasMessage(
-            "f: feature column 'label' is string; features must be one vector or array column,"
-                + " or numeric columns");
+            "f: feature column 'label' is string; features must be one vector, array or packed"
+                + " binary column, or numeric columns");
   }
 
   @Test

@@ -95,6 +95,14 @@ final class DataBench implements Callable<Integer> {
           "Rows of the in-memory sample the training rate is measured on (default: ${DEFAULT-VALUE}).")
   int trainingRows;
 
+  @Option(
+      names = "--layout",
+      defaultValue = "packed",
+      description =
+          "How the generated features are stored: packed (one binary value of fp32s per row) or"
+              + " array (an array of floats) (default: ${DEFAULT-VALUE}).")
+  String layout;
+
   @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
   boolean json;
 
@@ -113,9 +121,24 @@ final class DataBench implements Callable<Integer> {
     try {
       StorageLevel level = StorageLevel.fromString(storageLevel);
       long testRows = Math.max(1, rows / 20);
-      String train = generated(session, "synthetic-" + rows + "x" + features, rows, 0);
+      boolean packed =
+          switch (layout) {
+            case "packed" -> true;
+            case "array" -> false;
+            default ->
+                throw new ConfigException("--layout is packed or array, not '" + layout + "'");
+          };
+      // Array-layout data sets keep the names earlier versions generated them under.
+      String suffix = packed ? "-packed" : "";
+      String train =
+          generated(session, "synthetic-" + rows + "x" + features + suffix, rows, 0, packed);
       String test =
-          generated(session, "synthetic-test-" + testRows + "x" + features, testRows, rows);
+          generated(
+              session,
+              "synthetic-test-" + testRows + "x" + features + suffix,
+              testRows,
+              rows,
+              packed);
       var fs = new Path(train).getFileSystem(spark.hadoopConfiguration());
       long parquetBytes =
           fs.getContentSummary(new Path(train)).getLength()
@@ -146,6 +169,7 @@ final class DataBench implements Callable<Integer> {
       out.put("features", features);
       out.put("workers", workers);
       out.put("storage_level", storageLevel);
+      out.put("layout", layout);
       out.put("parquet_megabytes", parquetBytes / 1e6);
       out.put("packed_megabytes", dataMegabytes);
       out.put("preparation_seconds", prepareSeconds);
@@ -160,7 +184,7 @@ final class DataBench implements Callable<Integer> {
       out.put("jvm_max_heap_mb", Runtime.getRuntime().maxMemory() / 1e6);
       kindling.out.printf(
           Locale.ROOT,
-          "%,d rows x %d features (%.0f MB of Parquet, %.0f MB packed) split, normalised and dealt into"
+          "%,d rows x %d features (%.0f MB of Parquet, %s layout; %.0f MB packed) split, normalised and dealt into"
               + " %d cached blocks (%s) in %.1f s: %,.0f rows/s, %.1f MB/s%n"
               + "training (dense network, 2 workers, %,d rows in memory): %,.0f examples/s;"
               + " preparation is %.1fx faster%n"
@@ -169,6 +193,7 @@ final class DataBench implements Callable<Integer> {
           preparedRows,
           features,
           parquetBytes / 1e6,
+          layout,
           dataMegabytes,
           workers,
           storageLevel,
@@ -192,7 +217,8 @@ final class DataBench implements Callable<Integer> {
   }
 
   /** The Parquet data set {@code name} under --path, generated (untimed) when missing. */
-  private String generated(SparkSession session, String name, long count, long firstRow)
+  private String generated(
+      SparkSession session, String name, long count, long firstRow, boolean packed)
       throws java.io.IOException {
     String parquet = path + "/" + name;
     Path p = new Path(parquet);
@@ -203,11 +229,12 @@ final class DataBench implements Callable<Integer> {
           count,
           features,
           parquet);
-      new SyntheticData(count, features, 10)
-          .withSeed(1)
-          .withLabelNoise(0.1)
-          .withFirstRow(firstRow)
-          .write(session, parquet);
+      SyntheticData data =
+          new SyntheticData(count, features, 10)
+              .withSeed(1)
+              .withLabelNoise(0.1)
+              .withFirstRow(firstRow);
+      (packed ? data.withPackedFeatures() : data).write(session, parquet);
     }
     return parquet;
   }

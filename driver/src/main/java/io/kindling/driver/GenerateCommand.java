@@ -59,6 +59,13 @@ final class GenerateCommand implements Callable<Integer> {
   long firstRow;
 
   @Option(
+      names = "--packed",
+      description =
+          "Write each row's features as one binary value of little-endian fp32s instead of an array"
+              + " of floats: Kindling reads it several times faster; other tools see bytes.")
+  boolean packed;
+
+  @Option(
       names = {"-o", "--output"},
       required = true,
       paramLabel = "PATH",
@@ -92,6 +99,9 @@ final class GenerateCommand implements Callable<Integer> {
                 .withSeed(seed)
                 .withPartitions(partitions)
                 .withFirstRow(firstRow);
+        if (packed) {
+          data = data.withPackedFeatures();
+        }
       } catch (IllegalArgumentException e) {
         throw new ConfigException("generate: " + e.getMessage(), e);
       }

@@ -311,28 +311,34 @@ class KindlingTest {
   @Test
   void generatedParquetTrainsCloseToTheBestPossibleAccuracy() throws Exception {
     Path data = dir.resolve("synthetic");
+    // The training split packed (fp32 bytes per row), the test split an array of floats.
     for (String[] split : new String[][] {{"train", "20000", "0"}, {"test", "4000", "20000"}}) {
-      Result g =
-          kindling(
-              "generate",
-              "--rows",
-              split[1],
-              "--features",
-              "20",
-              "--classes",
-              "4",
-              "--noise",
-              "0.1",
-              "--seed",
-              "7",
-              "--first-row",
-              split[2],
-              "--partitions",
-              "2",
-              "--output",
-              data.resolve(split[0]).toString(),
-              "--master",
-              "local[2]");
+      List<String> args =
+          new ArrayList<>(
+              List.of(
+                  "generate",
+                  "--rows",
+                  split[1],
+                  "--features",
+                  "20",
+                  "--classes",
+                  "4",
+                  "--noise",
+                  "0.1",
+                  "--seed",
+                  "7",
+                  "--first-row",
+                  split[2],
+                  "--partitions",
+                  "2",
+                  "--output",
+                  data.resolve(split[0]).toString(),
+                  "--master",
+                  "local[2]"));
+      if (split[0].equals("train")) {
+        args.add("--packed");
+      }
+      Result g = kindling(args.toArray(new String[0]));
       assertThat(g.status()).as(g.err()).isZero();
       assertThat(g.out()).contains("best possible accuracy 0.9000");
     }
