@@ -35,9 +35,11 @@ final class SoftmaxCrossEntropyFunction implements LossFunction {
             : oneHot.mul(1 - labelSmoothing).addi(labelSmoothing / logits.size(1));
     INDArray logProbs = Nd4j.exec(new LogSoftMax(logits, logits.ulike()))[0];
     Nd4j.getExecutioner().exec(new Exp(logProbs, gradient)); // probabilities
-    double loss = -logProbs.mul(target).sumNumber().doubleValue() / n;
+    double loss = -logProbs.muli(target).sumNumber().doubleValue() / n;
     if (!Double.isFinite(loss)) {
-      // x - log p is the row's log-sum-exp where p is finite and +inf where it underflowed.
+      // Rare, so the log-probabilities are computed again rather than kept on every step. x - log p
+      // is the row's log-sum-exp where p is finite and +inf where it underflowed.
+      logProbs = Nd4j.exec(new LogSoftMax(logits, logits.ulike()))[0];
       INDArray logSumExp = logits.sub(logProbs).min(true, 1);
       loss = -logits.subColumnVector(logSumExp).muli(target).sumNumber().doubleValue() / n;
     }
