@@ -1,7 +1,5 @@
 package io.kindling.data;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.function.Supplier;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.SpecializedGetters;
@@ -41,9 +39,6 @@ final class FrameRowDecoder implements SparkRows.Decoder<InternalRow> {
      */
     PACKED
   }
-
-  /** Whether packed bytes can be copied into a float array as they are. */
-  private static final boolean LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
 
   // Fields of the struct Spark ML stores a vector as: type (0 sparse, 1 dense), size, indices,
   // values.
@@ -180,7 +175,7 @@ final class FrameRowDecoder implements SparkRows.Decoder<InternalRow> {
     if (row.isNullAt(1)) {
       return sized(-1, checks, where);
     }
-    if (row instanceof UnsafeRow u && LITTLE_ENDIAN) {
+    if (row instanceof UnsafeRow u && PackedFloats.NATIVE_ORDER) {
       // The field's offset and size within the row, as UnsafeRow.getBinary reads them, without
       // the copy into a new byte array that getBinary makes for every row.
       long offsetAndSize = u.getLong(1);
@@ -199,7 +194,7 @@ final class FrameRowDecoder implements SparkRows.Decoder<InternalRow> {
       if (!packedSize(bytes.length, checks, where)) {
         return false;
       }
-      ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(x, 0, width);
+      PackedFloats.unpack(bytes, x);
     }
     for (int j = 0; j < width; j++) {
       if (!Float.isFinite(x[j])) {

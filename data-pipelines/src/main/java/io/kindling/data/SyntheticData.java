@@ -1,8 +1,6 @@
 package io.kindling.data;
 
 import java.io.Serializable;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Iterator;
 import java.util.SplittableRandom;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
@@ -205,12 +203,7 @@ public final class SyntheticData {
       if (r.nextDouble() < labelNoise) {
         label = (label + 1 + r.nextInt(classes - 1)) % classes;
       }
-      if (!packed) {
-        return RowFactory.create(values, label);
-      }
-      ByteBuffer bytes = ByteBuffer.allocate(4 * features).order(ByteOrder.LITTLE_ENDIAN);
-      bytes.asFloatBuffer().put(values);
-      return RowFactory.create(bytes.array(), label);
+      return RowFactory.create(packed ? PackedFloats.pack(values) : values, label);
     }
 
     static int argmax(double[] w, double[] x, int classes) {

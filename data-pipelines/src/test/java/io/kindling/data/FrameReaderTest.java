@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kindling.kernels.ExampleBlock;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -149,9 +147,7 @@ class FrameReaderTest {
       new StructType().add("features", DataTypes.BinaryType).add("label", DataTypes.IntegerType);
 
   private static byte[] packed(float... values) {
-    ByteBuffer bytes = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
-    bytes.asFloatBuffer().put(values);
-    return bytes.array();
+    return PackedFloats.pack(values);
   }
 
   @Test
