@@ -12,37 +12,33 @@ import org.apache.spark.storage.StorageLevel;
  * driver's memory. They are cached as read, one block per partition of the input (no shuffle), with
  * each block's count known to the driver, so they can be dealt into balanced worker blocks by
  * counts alone ({@link #blocks()}, {@link PreparedData#prepare(DistributedExamples,
- * DistributedExamples, double, Normaliser.Kind, boolean, int, long, StorageLevel)}). Call {@link
- * #release()} once they are no longer needed.
+ * DistributedExamples, double, Normaliser.Kind, boolean, int, long, StorageLevel)}).
+ *
+ * <p>Like a Spark transformation, nothing is read until it is needed: the first pass caches,
+ * validates and counts every block, and when it is the normaliser's fit that asks for it, sums the
+ * normaliser's moments as well, so the training data is not read a second time just for them. Call
+ * {@link #release()} once they are no longer needed.
  */
 public final class DistributedExamples {
   private final JavaRDD<SparkRows.Packed> packed;
   private final String source;
   private final int[] shape;
   private final int classes;
-  private final long[] counts;
   private final int workers;
-  private final SkippedRecords skipped;
+  private long[] counts; // per cached block; null until the first pass
+  private SkippedRecords skipped;
 
   private DistributedExamples(
-      JavaRDD<SparkRows.Packed> packed,
-      String source,
-      int[] shape,
-      int classes,
-      long[] counts,
-      int workers,
-      SkippedRecords skipped) {
+      JavaRDD<SparkRows.Packed> packed, String source, int[] shape, int classes, int workers) {
     this.packed = packed;
     this.source = source;
     this.shape = shape;
     this.classes = classes;
-    this.counts = counts;
     this.workers = workers;
-    this.skipped = skipped;
   }
 
   /**
-   * Caches the packed partitions and counts each in one pass, which also validates every row.
+   * Examples to be packed into cached blocks on the executors; nothing runs yet.
    *
    * @param workers the blocks {@link #blocks()} deals the examples into
    */
@@ -57,6 +53,30 @@ public final class DistributedExamples {
       throw new IllegalArgumentException("workers must be positive, got " + workers);
     }
     packed.setName("kindling " + source).persist(storage);
+    return new DistributedExamples(packed, source, shape, classes, workers);
+  }
+
+  /**
+   * Fits a normaliser on the rows {@code selection} keeps: in the first pass when it has not run
+   * yet, else in a pass over the cache.
+   */
+  synchronized Normaliser fitNormaliser(
+      RowSelection selection, Normaliser.Kind kind, boolean perFeature) {
+    if (kind == Normaliser.Kind.NONE) {
+      return Normaliser.identity();
+    }
+    if (counts != null) {
+      return Normaliser.fit(selected(selection), kind, perFeature, width());
+    }
+    return Normaliser.fit(firstPass(selection), kind, perFeature, width());
+  }
+
+  /**
+   * Caches and counts every block, which also validates every row; sums the moments of the rows
+   * {@code fitOn} keeps unless it is null.
+   */
+  private Normaliser.Moments firstPass(RowSelection fitOn) {
+    int width = width();
     List<Count> parts =
         SparkRows.asData(
             source,
@@ -65,25 +85,37 @@ public final class DistributedExamples {
                     .mapPartitionsWithIndex(
                         (i, it) -> {
                           SparkRows.Packed p = it.next();
-                          return List.of(new Count(i, p.block().size(), p.skipped())).iterator();
+                          ExampleBlock b = p.block();
+                          Normaliser.Moments m =
+                              fitOn == null
+                                  ? null
+                                  : new Normaliser.Moments(width).add(b, fitOn.rows(i, b.size()));
+                          return List.of(new Count(i, b.size(), p.skipped(), m)).iterator();
                         },
                         true)
                     .collect());
-    long[] counts = new long[parts.size()];
-    SkippedRecords skipped = new SkippedRecords();
+    long[] sizes = new long[parts.size()];
+    SkippedRecords dropped = new SkippedRecords();
+    Normaliser.Moments moments = fitOn == null ? null : new Normaliser.Moments(width);
     for (Count c : parts) {
-      counts[c.partition] = c.size;
-      skipped.merge(c.skipped);
+      sizes[c.partition] = c.size;
+      dropped.merge(c.skipped);
+      if (moments != null) {
+        moments.merge(c.moments);
+      }
     }
-    if (Arrays.stream(counts).sum() == 0) {
+    if (Arrays.stream(sizes).sum() == 0) {
       packed.unpersist(false);
-      throw ExampleBuffer.noExamples(source, skipped);
+      throw ExampleBuffer.noExamples(source, dropped);
     }
-    return new DistributedExamples(packed, source, shape, classes, counts, workers, skipped);
+    counts = sizes;
+    skipped = dropped;
+    return moments;
   }
 
-  /** One partition's example count and skipped records. */
-  private record Count(int partition, long size, SkippedRecords skipped) implements Serializable {}
+  /** One partition's example count, skipped records and, when asked for, moments. */
+  private record Count(int partition, long size, SkippedRecords skipped, Normaliser.Moments moments)
+      implements Serializable {}
 
   /**
    * The examples dealt into the {@code workers} blocks asked for, whose sizes differ by at most
@@ -119,11 +151,20 @@ public final class DistributedExamples {
 
   /** How many rows {@code selection} keeps of each cached block. */
   long[] counts(RowSelection selection) {
-    long[] kept = new long[counts.length];
-    for (int i = 0; i < counts.length; i++) {
-      kept[i] = selection.count(i, counts[i]);
+    long[] all = counts();
+    long[] kept = new long[all.length];
+    for (int i = 0; i < all.length; i++) {
+      kept[i] = selection.count(i, all[i]);
     }
     return kept;
+  }
+
+  /** Every cached block's count, after the first pass (run now if it has not). */
+  private synchronized long[] counts() {
+    if (counts == null) {
+      firstPass(null);
+    }
+    return counts;
   }
 
   private JavaRDD<ExampleBlock> cached() {
@@ -149,10 +190,11 @@ public final class DistributedExamples {
 
   /** The number of examples over all partitions. */
   public long size() {
-    return Arrays.stream(counts).sum();
+    return Arrays.stream(counts()).sum();
   }
 
   public SkippedRecords skipped() {
+    counts();
     return skipped;
   }
 
@@ -169,7 +211,7 @@ public final class DistributedExamples {
         + " examples of shape "
         + Arrays.toString(shape)
         + " in "
-        + counts.length
+        + counts().length
         + " cached blocks for "
         + workers
         + " workers, "

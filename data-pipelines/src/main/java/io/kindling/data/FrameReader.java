@@ -114,7 +114,8 @@ public final class FrameReader {
   /**
    * Packs a DataFrame on the executors, validating every row, into one cached block per partition
    * of the frame (no shuffle), dealt by their counts into {@code workers} blocks whose sizes differ
-   * by at most one; nothing passes through the driver.
+   * by at most one; nothing passes through the driver. Lazy: the rows are read, and a bad one
+   * reported, when the examples are first used.
    */
   public DistributedExamples distribute(
       Dataset<Row> frame, String source, int workers, StorageLevel storage) {

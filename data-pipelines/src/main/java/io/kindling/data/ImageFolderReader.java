@@ -91,7 +91,10 @@ public final class ImageFolderReader {
         plan.decoder.width());
   }
 
-  /** Decodes and packs the images into {@code workers} cached blocks on the executors. */
+  /**
+   * Decodes and packs the images into {@code workers} cached blocks on the executors, when the
+   * examples are first used.
+   */
   public DistributedExamples distribute(
       SparkSession spark, String root, int workers, StorageLevel storage) {
     if (workers <= 0) {

@@ -59,10 +59,26 @@ public final class Normaliser implements Serializable {
   public static Normaliser fit(
       JavaRDD<ExampleBlock> training, Kind kind, boolean perFeature, int width) {
     if (kind == Kind.NONE) {
-      return new Normaliser(kind, false, new float[] {0f}, new float[] {1f});
+      return identity();
     }
-    Moments m =
-        training.treeAggregate(new Moments(width), (acc, block) -> acc.add(block), Moments::merge);
+    return fit(
+        training.treeAggregate(
+            new Moments(width), (acc, block) -> acc.add(block, null), Moments::merge),
+        kind,
+        perFeature,
+        width);
+  }
+
+  /** The transform that changes nothing. */
+  static Normaliser identity() {
+    return new Normaliser(Kind.NONE, false, new float[] {0f}, new float[] {1f});
+  }
+
+  /** Fits from the moments of the training split, summed however they were gathered. */
+  static Normaliser fit(Moments m, Kind kind, boolean perFeature, int width) {
+    if (kind == Kind.NONE) {
+      return identity();
+    }
     if (m.count == 0) {
       throw new DataException("cannot fit a normaliser: the training split is empty");
     }
@@ -185,11 +201,13 @@ public final class Normaliser implements Serializable {
       Arrays.fill(max, Double.NEGATIVE_INFINITY);
     }
 
-    Moments add(ExampleBlock block) {
+    /** Adds the block's {@code rows} (ascending), or all its rows when null. */
+    Moments add(ExampleBlock block, int[] rows) {
       float[] x = block.features();
       int w = block.width();
-      for (int i = 0; i < block.size(); i++) {
-        int row = i * w;
+      int n = rows == null ? block.size() : rows.length;
+      for (int i = 0; i < n; i++) {
+        int row = (rows == null ? i : rows[i]) * w;
         for (int j = 0; j < w; j++) {
           double v = x[row + j];
           // Comparisons, not Math.min/max: the values are finite (readers reject NaN), and this
@@ -204,7 +222,7 @@ public final class Normaliser implements Serializable {
           sumSquares[j] += v * v;
         }
       }
-      count += block.size();
+      count += n;
       return this;
     }
 

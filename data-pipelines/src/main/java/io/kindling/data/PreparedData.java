@@ -73,8 +73,9 @@ public record PreparedData(
   /**
    * The same for examples cached on the executors, which never pass through the driver: a seeded
    * {@code validationFraction} of every cached block is held out, the normaliser is fitted in one
-   * pass over the rest, and each split is dealt into balanced, normalised, cached worker blocks by
-   * the blocks' counts, without a shuffle. Releases {@code trainFile} and {@code testFile}.
+   * pass over the rest (the pass that reads the input, when it has not run yet), and each split is
+   * dealt into balanced, normalised, cached worker blocks by the blocks' counts, without a shuffle.
+   * Releases {@code trainFile} and {@code testFile}.
    */
   public static PreparedData prepare(
       DistributedExamples trainFile,
@@ -87,11 +88,11 @@ public record PreparedData(
       StorageLevel storage) {
     RowSelection train = RowSelection.holdOut(validationFraction, seed, false);
     RowSelection validation = RowSelection.holdOut(validationFraction, seed, true);
+    // First, so the pass that reads and counts the input also fits the normaliser.
+    Normaliser normaliser = trainFile.fitNormaliser(train, normalise, perFeature);
     int trainSize = size(trainFile, train, "training");
     int validationSize = size(trainFile, validation, "validation");
     int testSize = size(testFile, RowSelection.ALL, "test");
-    Normaliser normaliser =
-        Normaliser.fit(trainFile.selected(train), normalise, perFeature, trainFile.width());
     JavaRDD<ExampleBlock> trainBlocks =
         cached(trainFile.balanced(train, workers, seed + 1, normaliser), storage, "train");
     JavaRDD<ExampleBlock> validationBlocks =

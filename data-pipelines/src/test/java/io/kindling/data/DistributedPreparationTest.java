@@ -153,6 +153,45 @@ class DistributedPreparationTest {
     }
   }
 
+  @Test
+  void theFirstPassFitsTheNormaliserThatAPassOverTheCacheWould() {
+    String path = parquet("fit", 999);
+    RowSelection train = RowSelection.holdOut(0.2, 3, false);
+    DistributedExamples fused = read(path, 2);
+    DistributedExamples counted = read(path, 2);
+    try {
+      String group = "kindling-test-first-pass";
+      spark.sparkContext().setJobGroup(group, "first pass", false);
+      Normaliser inFirstPass = fused.fitNormaliser(train, Normaliser.Kind.STANDARD, true);
+      assertThat(fused.size()).isEqualTo(999);
+      spark.sparkContext().clearJobGroup();
+      // Reading, validating, counting and fitting took one Spark job.
+      assertThat(spark.sparkContext().statusTracker().getJobIdsForGroup(group)).hasSize(1);
+
+      assertThat(counted.size()).isEqualTo(999);
+      Normaliser overCache = counted.fitNormaliser(train, Normaliser.Kind.STANDARD, true);
+      assertThat(values(inFirstPass, "shift"))
+          .containsExactly(values(overCache, "shift"), org.assertj.core.data.Offset.offset(1e-3));
+      assertThat(values(inFirstPass, "scale"))
+          .containsExactly(values(overCache, "scale"), org.assertj.core.data.Offset.offset(1e-6));
+      // Held-out rows were left out: the mean of ids 0..998 over all rows would be 499.
+      assertThat(values(inFirstPass, "shift")[0])
+          .isNotCloseTo(499, org.assertj.core.data.Offset.offset(1e-3));
+    } finally {
+      fused.release();
+      counted.release();
+    }
+  }
+
+  private static double[] values(Normaliser n, String field) {
+    org.nd4j.shade.jackson.databind.JsonNode node = n.toJson().get(field);
+    double[] out = new double[node.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = node.get(i).asDouble();
+    }
+    return out;
+  }
+
   private static List<ExampleBlock> concat(List<ExampleBlock> a, List<ExampleBlock> b) {
     List<ExampleBlock> all = new java.util.ArrayList<>(a);
     all.addAll(b);

@@ -307,7 +307,8 @@ class FrameReaderTest {
     assertThatThrownBy(
             () ->
                 new FrameReader(2)
-                    .distribute(spark.read().parquet(p[0]), p[0], 2, StorageLevel.MEMORY_ONLY()))
+                    .distribute(spark.read().parquet(p[0]), p[0], 2, StorageLevel.MEMORY_ONLY())
+                    .size())
         .isInstanceOf(DataException.class)
         .hasMessage(p[1] + ": record 0: features[1] is infinite" + HINT);
   }
