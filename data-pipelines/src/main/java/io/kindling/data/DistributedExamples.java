@@ -77,23 +77,25 @@ public final class DistributedExamples {
    */
   private Normaliser.Moments firstPass(RowSelection fitOn) {
     int width = width();
+    JavaRDD<Count> counted =
+        packed.mapPartitionsWithIndex(
+            (i, it) -> {
+              SparkRows.Packed p = it.next();
+              ExampleBlock b = p.block();
+              Normaliser.Moments m =
+                  fitOn == null
+                      ? null
+                      : new Normaliser.Moments(width).add(b, fitOn.rows(i, b.size()));
+              return List.of(new Count(i, b.size(), p.skipped(), m)).iterator();
+            },
+            true);
+    String step =
+        "read, validate and count "
+            + source
+            + (fitOn == null ? "" : ", summing the normaliser's moments");
     List<Count> parts =
-        SparkRows.asData(
-            source,
-            () ->
-                packed
-                    .mapPartitionsWithIndex(
-                        (i, it) -> {
-                          SparkRows.Packed p = it.next();
-                          ExampleBlock b = p.block();
-                          Normaliser.Moments m =
-                              fitOn == null
-                                  ? null
-                                  : new Normaliser.Moments(width).add(b, fitOn.rows(i, b.size()));
-                          return List.of(new Count(i, b.size(), p.skipped(), m)).iterator();
-                        },
-                        true)
-                    .collect());
+        PreparationStep.run(
+            packed.context(), step, () -> SparkRows.asData(source, counted::collect));
     long[] sizes = new long[parts.size()];
     SkippedRecords dropped = new SkippedRecords();
     Normaliser.Moments moments = fitOn == null ? null : new Normaliser.Moments(width);

@@ -18,6 +18,8 @@ public record PreparedData(
     int validationSize,
     int testSize,
     SkippedRecords skipped) {
+  /** The Spark job group of the jobs that prepare data, each described by its step. */
+  public static final String JOB_GROUP = "kindling-preparation";
 
   /**
    * Splits {@code trainFile} into train and validation by a seeded fraction, partitions every split
@@ -141,7 +143,11 @@ public record PreparedData(
   private static JavaRDD<ExampleBlock> cached(
       JavaRDD<ExampleBlock> blocks, StorageLevel storage, String name) {
     JavaRDD<ExampleBlock> result = blocks.setName("kindling " + name).persist(storage);
-    result.count(); // materialise now, so the first round's time is training only
+    // Materialise now, so the first round's time is training only.
+    PreparationStep.run(
+        result.context(),
+        "deal the " + name + " split into " + result.getNumPartitions() + " blocks",
+        result::count);
     return result;
   }
 

@@ -96,6 +96,9 @@ class DistributedPreparationTest {
   void prepareSplitsNormalisesAndDealsEverySplit() {
     String trainPath = parquet("train", 2000);
     String testPath = parquet("test", 300);
+    int before =
+        spark.sparkContext().statusTracker().getJobIdsForGroup(PreparedData.JOB_GROUP).length;
+    spark.sparkContext().setJobGroup("caller", "the caller's jobs", false);
     PreparedData data =
         PreparedData.prepare(
             read(trainPath, 3),
@@ -107,6 +110,11 @@ class DistributedPreparationTest {
             7,
             StorageLevel.MEMORY_ONLY());
     try {
+      // Five named steps: read train (fitting the normaliser), read test, deal each split; then
+      // the caller's job group is back.
+      assertThat(preparationJobs() - before).isEqualTo(5);
+      assertThat(spark.sparkContext().getLocalProperty("spark.jobGroup.id")).isEqualTo("caller");
+      spark.sparkContext().clearJobGroup();
       assertThat(data.trainSize() + data.validationSize()).isEqualTo(2000);
       assertThat(data.validationSize()).isBetween(190, 210);
       assertThat(data.testSize()).isEqualTo(300);
@@ -160,13 +168,11 @@ class DistributedPreparationTest {
     DistributedExamples fused = read(path, 2);
     DistributedExamples counted = read(path, 2);
     try {
-      String group = "kindling-test-first-pass";
-      spark.sparkContext().setJobGroup(group, "first pass", false);
+      int before = preparationJobs();
       Normaliser inFirstPass = fused.fitNormaliser(train, Normaliser.Kind.STANDARD, true);
       assertThat(fused.size()).isEqualTo(999);
-      spark.sparkContext().clearJobGroup();
       // Reading, validating, counting and fitting took one Spark job.
-      assertThat(spark.sparkContext().statusTracker().getJobIdsForGroup(group)).hasSize(1);
+      assertThat(preparationJobs() - before).isEqualTo(1);
 
       assertThat(counted.size()).isEqualTo(999);
       Normaliser overCache = counted.fitNormaliser(train, Normaliser.Kind.STANDARD, true);
@@ -181,6 +187,10 @@ class DistributedPreparationTest {
       fused.release();
       counted.release();
     }
+  }
+
+  private static int preparationJobs() {
+    return spark.sparkContext().statusTracker().getJobIdsForGroup(PreparedData.JOB_GROUP).length;
   }
 
   private static double[] values(Normaliser n, String field) {

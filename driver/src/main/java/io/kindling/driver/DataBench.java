@@ -24,6 +24,8 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerBlockUpdated;
+import org.apache.spark.scheduler.SparkListenerJobEnd;
+import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.scheduler.SparkListenerUnpersistRDD;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.BlockUpdatedInfo;
@@ -41,7 +43,8 @@ import picocli.CommandLine.ParentCommand;
       "size) read, validated and packed on the executors, split, normalised and dealt into balanced,",
       "cached worker blocks (PreparedData.prepare), against how fast training consumes examples held",
       "in memory. Reports rows/s, MB/s of Parquet, the preparation-to-training ratio, the JVM's peak",
-      "resident memory and the peak memory and disk Spark's block store used."
+      "resident memory, the peak memory and disk Spark's block store used, and the seconds each",
+      "step of preparation took (its Spark jobs, named as the Spark UI shows them)."
     })
 final class DataBench implements Callable<Integer> {
   @ParentCommand BenchCommand bench;
@@ -118,6 +121,8 @@ final class DataBench implements Callable<Integer> {
     JavaSparkContext spark = JavaSparkContext.fromSparkContext(session.sparkContext());
     StoragePeak storage = new StoragePeak();
     spark.sc().addSparkListener(storage);
+    StepTimes steps = new StepTimes();
+    spark.sc().addSparkListener(steps);
     try {
       StorageLevel level = StorageLevel.fromString(storageLevel);
       long testRows = Math.max(1, rows / 20);
@@ -146,6 +151,7 @@ final class DataBench implements Callable<Integer> {
 
       FrameReader reader = new FrameReader(10);
       long began = System.nanoTime();
+      long beganMillis = System.currentTimeMillis();
       PreparedData prepared =
           PreparedData.prepare(
               reader.distribute(session.read().parquet(train), train, workers, level),
@@ -157,6 +163,7 @@ final class DataBench implements Callable<Integer> {
               1,
               level);
       double prepareSeconds = (System.nanoTime() - began) / 1e9;
+      long endedMillis = System.currentTimeMillis();
       long preparedRows = prepared.trainSize() + prepared.validationSize() + prepared.testSize();
       prepared.release();
 
@@ -182,6 +189,11 @@ final class DataBench implements Callable<Integer> {
       out.put("peak_storage_memory_megabytes", storage.peakMemory / 1e6);
       out.put("peak_storage_disk_megabytes", storage.peakDisk / 1e6);
       out.put("jvm_max_heap_mb", Runtime.getRuntime().maxMemory() / 1e6);
+      // Read after training, by which time the listener bus has delivered every job's end.
+      Map<String, Double> stepSeconds = steps.between(beganMillis, endedMillis);
+      var stepList = out.putArray("preparation_steps");
+      stepSeconds.forEach(
+          (step, seconds) -> stepList.addObject().put("step", step).put("seconds", seconds));
       kindling.out.printf(
           Locale.ROOT,
           "%,d rows x %d features (%.0f MB of Parquet, %s layout; %.0f MB packed) split, normalised and dealt into"
@@ -207,6 +219,8 @@ final class DataBench implements Callable<Integer> {
           Runtime.getRuntime().maxMemory() / 1e6,
           storage.peakMemory / 1e6,
           storage.peakDisk / 1e6);
+      stepSeconds.forEach(
+          (step, seconds) -> kindling.out.printf(Locale.ROOT, "  %5.1f s  %s%n", seconds, step));
       if (json) {
         kindling.out.println(out.toString());
       }
@@ -290,6 +304,43 @@ final class DataBench implements Callable<Integer> {
       // Not Linux: no figure.
     }
     return -1;
+  }
+
+  /** Seconds per step of data preparation, from the preparation jobs' descriptions. */
+  private static final class StepTimes extends SparkListener {
+    private record Job(String step, long started) {}
+
+    private record Done(String step, long started, double seconds) {}
+
+    private final Map<Integer, Job> running = new HashMap<>();
+    private final List<Done> done = new java.util.ArrayList<>();
+
+    @Override
+    public synchronized void onJobStart(SparkListenerJobStart start) {
+      java.util.Properties p = start.properties();
+      if (p != null && PreparedData.JOB_GROUP.equals(p.getProperty("spark.jobGroup.id"))) {
+        running.put(start.jobId(), new Job(p.getProperty("spark.job.description"), start.time()));
+      }
+    }
+
+    @Override
+    public synchronized void onJobEnd(SparkListenerJobEnd end) {
+      Job job = running.remove(end.jobId());
+      if (job != null) {
+        done.add(new Done(job.step, job.started, (end.time() - job.started) / 1e3));
+      }
+    }
+
+    /** Seconds per step of the jobs that started from {@code fromMillis} to {@code toMillis}. */
+    synchronized Map<String, Double> between(long fromMillis, long toMillis) {
+      Map<String, Double> seconds = new java.util.LinkedHashMap<>();
+      for (Done d : done) {
+        if (d.started >= fromMillis && d.started <= toMillis) {
+          seconds.merge(d.step, d.seconds, Double::sum);
+        }
+      }
+      return seconds;
+    }
   }
 
   /** The most memory and disk Spark's block store held at once, from its block updates. */
