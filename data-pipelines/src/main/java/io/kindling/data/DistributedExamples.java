@@ -14,10 +14,12 @@ import org.apache.spark.storage.StorageLevel;
  * counts alone ({@link #blocks()}, {@link PreparedData#prepare(DistributedExamples,
  * DistributedExamples, double, Normaliser.Kind, boolean, int, long, StorageLevel)}).
  *
- * <p>Like a Spark transformation, nothing is read until it is needed: the first pass caches,
- * validates and counts every block, and when it is the normaliser's fit that asks for it, sums the
- * normaliser's moments as well, so the training data is not read a second time just for them. Call
- * {@link #release()} once they are no longer needed.
+ * <p>Like a Spark transformation, nothing is read until it is needed. The first pass caches the
+ * blocks at the storage level given ({@code NONE} reads the input again when they are dealt),
+ * validates and counts every row, and for {@link PreparedData#prepare(DistributedExamples,
+ * DistributedExamples, double, Normaliser.Kind, boolean, int, long, StorageLevel)} also sums the
+ * normaliser's moments and caches the held-out rows apart. Call {@link #release()} once they are no
+ * longer needed.
  */
 public final class DistributedExamples {
   private final JavaRDD<SparkRows.Packed> packed;
@@ -57,27 +59,17 @@ public final class DistributedExamples {
   }
 
   /**
-   * Fits a normaliser on the rows {@code selection} keeps: in the first pass when it has not run
-   * yet, else in a pass over the cache.
+   * A pass over every block, the first (caching them when their storage level says so) or again:
+   * validates and counts every row, sums the normaliser's moments over the rows {@code fitOn}
+   * selects, and caches the rows {@code keep} selects apart, one block per input block, so dealing
+   * them needs no further pass over the input.
+   *
+   * @param fitOn the rows to sum moments over, or null for none
+   * @param keep the rows to cache apart (at {@code storage}), or null for none
    */
-  synchronized Normaliser fitNormaliser(
-      RowSelection selection, Normaliser.Kind kind, boolean perFeature) {
-    if (kind == Normaliser.Kind.NONE) {
-      return Normaliser.identity();
-    }
-    if (counts != null) {
-      return Normaliser.fit(selected(selection), kind, perFeature, width());
-    }
-    return Normaliser.fit(firstPass(selection), kind, perFeature, width());
-  }
-
-  /**
-   * Caches and counts every block, which also validates every row; sums the moments of the rows
-   * {@code fitOn} keeps unless it is null.
-   */
-  private Normaliser.Moments firstPass(RowSelection fitOn) {
+  synchronized Pass pass(RowSelection fitOn, RowSelection keep, StorageLevel storage) {
     int width = width();
-    JavaRDD<Count> counted =
+    JavaRDD<Counted> counted =
         packed.mapPartitionsWithIndex(
             (i, it) -> {
               SparkRows.Packed p = it.next();
@@ -86,16 +78,23 @@ public final class DistributedExamples {
                   fitOn == null
                       ? null
                       : new Normaliser.Moments(width).add(b, fitOn.rows(i, b.size()));
-              return List.of(new Count(i, b.size(), p.skipped(), m)).iterator();
+              ExampleBlock kept = keep == null ? null : b.rows(keep.rows(i, b.size()));
+              return List.of(new Counted(new Count(i, b.size(), p.skipped(), m), kept)).iterator();
             },
             true);
+    if (keep != null) {
+      counted.setName("kindling " + source + " (held out)").persist(storage);
+    }
     String step =
         "read, validate and count "
             + source
-            + (fitOn == null ? "" : ", summing the normaliser's moments");
+            + (fitOn == null ? "" : ", summing the normaliser's moments")
+            + (keep == null ? "" : ", caching the held-out rows");
     List<Count> parts =
         PreparationStep.run(
-            packed.context(), step, () -> SparkRows.asData(source, counted::collect));
+            packed.context(),
+            step,
+            () -> SparkRows.asData(source, () -> counted.map(Counted::count).collect()));
     long[] sizes = new long[parts.size()];
     SkippedRecords dropped = new SkippedRecords();
     Normaliser.Moments moments = fitOn == null ? null : new Normaliser.Moments(width);
@@ -107,16 +106,38 @@ public final class DistributedExamples {
       }
     }
     if (Arrays.stream(sizes).sum() == 0) {
+      counted.unpersist(false);
       packed.unpersist(false);
       throw ExampleBuffer.noExamples(source, dropped);
     }
     counts = sizes;
     skipped = dropped;
-    return moments;
+    return new Pass(moments, keep == null ? null : counted, keep == null ? null : counts(keep));
   }
 
+  /**
+   * What a pass found: the moments it summed (or null) and the rows it cached apart (or null), with
+   * their count per block.
+   */
+  record Pass(Normaliser.Moments moments, JavaRDD<Counted> cached, long[] keptCounts) {
+    /** The rows cached apart, one block per input block. */
+    JavaRDD<ExampleBlock> kept() {
+      return cached.map(Counted::kept);
+    }
+
+    /** Drops the rows cached apart, before returning: their memory goes to what comes next. */
+    void release() {
+      if (cached != null) {
+        cached.unpersist(true);
+      }
+    }
+  }
+
+  /** One block's count, skipped records and moments, and the rows it kept apart. */
+  record Counted(Count count, ExampleBlock kept) implements Serializable {}
+
   /** One partition's example count, skipped records and, when asked for, moments. */
-  private record Count(int partition, long size, SkippedRecords skipped, Normaliser.Moments moments)
+  record Count(int partition, long size, SkippedRecords skipped, Normaliser.Moments moments)
       implements Serializable {}
 
   /**
@@ -139,18 +160,6 @@ public final class DistributedExamples {
         cached(), selection, counts(selection), workers, seed, normaliser, source, width());
   }
 
-  /** The rows {@code selection} keeps, one block per cached block. */
-  JavaRDD<ExampleBlock> selected(RowSelection selection) {
-    return cached()
-        .mapPartitionsWithIndex(
-            (i, it) -> {
-              ExampleBlock block = it.next();
-              int[] rows = selection.rows(i, block.size());
-              return List.of(rows == null ? block : block.rows(rows)).iterator();
-            },
-            true);
-  }
-
   /** How many rows {@code selection} keeps of each cached block. */
   long[] counts(RowSelection selection) {
     long[] all = counts();
@@ -164,7 +173,7 @@ public final class DistributedExamples {
   /** Every cached block's count, after the first pass (run now if it has not). */
   private synchronized long[] counts() {
     if (counts == null) {
-      firstPass(null);
+      pass(null, null, StorageLevel.NONE());
     }
     return counts;
   }

@@ -74,10 +74,10 @@ public record PreparedData(
 
   /**
    * The same for examples cached on the executors, which never pass through the driver: a seeded
-   * {@code validationFraction} of every cached block is held out, the normaliser is fitted in one
-   * pass over the rest (the pass that reads the input, when it has not run yet), and each split is
-   * dealt into balanced, normalised, cached worker blocks by the blocks' counts, without a shuffle.
-   * Releases {@code trainFile} and {@code testFile}.
+   * {@code validationFraction} of every block is held out (and cached apart) and the normaliser is
+   * fitted on the rest, in the pass that reads and counts the input; each split is then dealt into
+   * balanced, normalised, cached worker blocks by the blocks' counts, without a shuffle. Releases
+   * {@code trainFile} and {@code testFile}.
    */
   public static PreparedData prepare(
       DistributedExamples trainFile,
@@ -90,21 +90,36 @@ public record PreparedData(
       StorageLevel storage) {
     RowSelection train = RowSelection.holdOut(validationFraction, seed, false);
     RowSelection validation = RowSelection.holdOut(validationFraction, seed, true);
-    // First, so the pass that reads and counts the input also fits the normaliser.
-    Normaliser normaliser = trainFile.fitNormaliser(train, normalise, perFeature);
+    // One pass reads the input, counts it, sums the normaliser's moments over the training rows
+    // and caches the held-out rows apart: only the training rows are read again, to be dealt.
+    DistributedExamples.Pass first =
+        trainFile.pass(
+            normalise == Normaliser.Kind.NONE ? null : train,
+            validationFraction > 0 ? validation : null,
+            storage);
+    Normaliser normaliser =
+        Normaliser.fit(first.moments(), normalise, perFeature, trainFile.width());
     int trainSize = size(trainFile, train, "training");
     int validationSize = size(trainFile, validation, "validation");
     int testSize = size(testFile, RowSelection.ALL, "test");
-    JavaRDD<ExampleBlock> trainBlocks =
-        cached(trainFile.balanced(train, workers, seed + 1, normaliser), storage, "train");
     JavaRDD<ExampleBlock> validationBlocks =
         validationSize == 0
             ? null
             : cached(
-                trainFile.balanced(
-                    validation, Math.min(workers, validationSize), seed + 2, normaliser),
+                BalancedBlocks.of(
+                    first.kept(),
+                    RowSelection.ALL,
+                    first.keptCounts(),
+                    Math.min(workers, validationSize),
+                    seed + 2,
+                    normaliser,
+                    trainFile.source(),
+                    trainFile.width()),
                 storage,
                 "validation");
+    first.release();
+    JavaRDD<ExampleBlock> trainBlocks =
+        cached(trainFile.balanced(train, workers, seed + 1, normaliser), storage, "train");
     JavaRDD<ExampleBlock> testBlocks =
         cached(
             testFile.balanced(RowSelection.ALL, Math.min(workers, testSize), seed + 3, normaliser),
@@ -165,12 +180,12 @@ public record PreparedData(
     return (trainSize + workers - 1) / workers;
   }
 
-  /** Drops the cached blocks. */
+  /** Drops the cached blocks, before returning: their memory goes to what comes next. */
   public void release() {
-    train.unpersist(false);
+    train.unpersist(true);
     if (validation != null) {
-      validation.unpersist(false);
+      validation.unpersist(true);
     }
-    test.unpersist(false);
+    test.unpersist(true);
   }
 }

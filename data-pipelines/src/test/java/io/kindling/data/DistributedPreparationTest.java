@@ -162,30 +162,44 @@ class DistributedPreparationTest {
   }
 
   @Test
-  void theFirstPassFitsTheNormaliserThatAPassOverTheCacheWould() {
+  void oneFirstPassCountsFitsAndCachesTheHeldOutRows() {
     String path = parquet("fit", 999);
     RowSelection train = RowSelection.holdOut(0.2, 3, false);
-    DistributedExamples fused = read(path, 2);
-    DistributedExamples counted = read(path, 2);
+    RowSelection held = RowSelection.holdOut(0.2, 3, true);
+    DistributedExamples examples = read(path, 2);
     try {
       int before = preparationJobs();
-      Normaliser inFirstPass = fused.fitNormaliser(train, Normaliser.Kind.STANDARD, true);
-      assertThat(fused.size()).isEqualTo(999);
-      // Reading, validating, counting and fitting took one Spark job.
+      DistributedExamples.Pass first = examples.pass(train, held, StorageLevel.MEMORY_ONLY());
+      assertThat(examples.size()).isEqualTo(999);
+      // Reading, validating, counting, summing moments and caching took one Spark job.
       assertThat(preparationJobs() - before).isEqualTo(1);
+      assertThat(first.cached().getStorageLevel()).isEqualTo(StorageLevel.MEMORY_ONLY());
+      List<ExampleBlock> heldOut = first.kept().collect();
+      assertThat(heldOut.stream().mapToInt(ExampleBlock::size).sum())
+          .isEqualTo((int) java.util.Arrays.stream(first.keptCounts()).sum())
+          .isEqualTo((int) java.util.Arrays.stream(examples.counts(held)).sum())
+          .isBetween(190, 210);
 
-      assertThat(counted.size()).isEqualTo(999);
-      Normaliser overCache = counted.fitNormaliser(train, Normaliser.Kind.STANDARD, true);
+      // The moments are the training rows': fitting on those rows, cached apart by a second
+      // pass, gives the same normaliser.
+      DistributedExamples.Pass again = examples.pass(null, train, StorageLevel.MEMORY_ONLY());
+      Normaliser inFirstPass =
+          Normaliser.fit(first.moments(), Normaliser.Kind.STANDARD, true, examples.width());
+      Normaliser overTrainingRows =
+          Normaliser.fit(again.kept(), Normaliser.Kind.STANDARD, true, examples.width());
       assertThat(values(inFirstPass, "shift"))
-          .containsExactly(values(overCache, "shift"), org.assertj.core.data.Offset.offset(1e-3));
+          .containsExactly(
+              values(overTrainingRows, "shift"), org.assertj.core.data.Offset.offset(1e-3));
       assertThat(values(inFirstPass, "scale"))
-          .containsExactly(values(overCache, "scale"), org.assertj.core.data.Offset.offset(1e-6));
+          .containsExactly(
+              values(overTrainingRows, "scale"), org.assertj.core.data.Offset.offset(1e-6));
       // Held-out rows were left out: the mean of ids 0..998 over all rows would be 499.
       assertThat(values(inFirstPass, "shift")[0])
           .isNotCloseTo(499, org.assertj.core.data.Offset.offset(1e-3));
+      first.release();
+      again.release();
     } finally {
-      fused.release();
-      counted.release();
+      examples.release();
     }
   }
 

@@ -152,10 +152,14 @@ final class DataBench implements Callable<Integer> {
       FrameReader reader = new FrameReader(10);
       long began = System.nanoTime();
       long beganMillis = System.currentTimeMillis();
+      // The rows as read go to disk: memory is kept for the dealt blocks that training reads every
+      // epoch, and the raw copy is read once more, when the training rows are dealt (the
+      // held-out rows are cached apart as they are read).
+      StorageLevel raw = level.useDisk() ? StorageLevel.DISK_ONLY() : level;
       PreparedData prepared =
           PreparedData.prepare(
-              reader.distribute(session.read().parquet(train), train, workers, level),
-              reader.distribute(session.read().parquet(test), test, workers, level),
+              reader.distribute(session.read().parquet(train), train, workers, raw),
+              reader.distribute(session.read().parquet(test), test, workers, raw),
               0.1,
               Normaliser.Kind.STANDARD,
               false,
