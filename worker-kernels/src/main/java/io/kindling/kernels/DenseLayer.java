@@ -55,8 +55,8 @@ final class DenseLayer implements Layer {
     input = x;
     long batch = x.size(0);
     INDArray z = Nd4j.createUninitialized(x.dataType(), batch, out);
-    Nd4j.gemm(ones.column(batch, x.dataType()), bias, z, false, false, 1.0, 0.0);
-    Nd4j.gemm(x, weights, z, false, false, 1.0, 1.0);
+    MatrixProduct.into(ones.column(batch, x.dataType()), bias, z, false, false, 1.0, 0.0);
+    MatrixProduct.into(x, weights, z, false, false, 1.0, 1.0);
     return activation.forward(z, training);
   }
 
@@ -64,7 +64,7 @@ final class DenseLayer implements Layer {
   public INDArray backward(INDArray outputGradient) {
     INDArray dz = parameterGradients(outputGradient);
     INDArray dx = Nd4j.createUninitialized(dz.dataType(), dz.size(0), in);
-    Nd4j.gemm(dz, weights, dx, false, true, 1.0, 0.0);
+    MatrixProduct.into(dz, weights, dx, false, true, 1.0, 0.0);
     return dx;
   }
 
@@ -76,8 +76,9 @@ final class DenseLayer implements Layer {
   /** Fills the weight and bias gradients; returns dLoss/dz. */
   private INDArray parameterGradients(INDArray outputGradient) {
     INDArray dz = activation.backward(outputGradient);
-    Nd4j.gemm(input, dz, weightGradient, true, false, 1.0, 0.0);
-    Nd4j.gemm(ones.row(dz.size(0), dz.dataType()), dz, biasGradient, false, false, 1.0, 0.0);
+    MatrixProduct.into(input, dz, weightGradient, true, false, 1.0, 0.0);
+    MatrixProduct.into(
+        ones.row(dz.size(0), dz.dataType()), dz, biasGradient, false, false, 1.0, 0.0);
     return dz;
   }
 }

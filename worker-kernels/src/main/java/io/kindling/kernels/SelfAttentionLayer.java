@@ -122,7 +122,7 @@ final class SelfAttentionLayer implements Layer {
   public INDArray backward(INDArray outputGradient) {
     long batch = outputGradient.size(0);
     INDArray dOut = outputGradient.reshape('c', batch * seqLen, dim);
-    Nd4j.gemm(merged, dOut, outWeightGradient, true, false, 1.0, 0.0);
+    MatrixProduct.into(merged, dOut, outWeightGradient, true, false, 1.0, 0.0);
     outBiasGradient.assign(dOut.sum(true, 0));
     INDArray dContext =
         Nd4j.gemm(dOut, outWeights, false, true)
@@ -146,7 +146,7 @@ final class SelfAttentionLayer implements Layer {
     matmul(dScores, q, dProjected.slice(1), true, false);
     INDArray dQkv =
         dProjected.permute(1, 3, 0, 2, 4).dup('c').reshape('c', batch * seqLen, 3L * dim);
-    Nd4j.gemm(input, dQkv, qkvWeightGradient, true, false, 1.0, 0.0);
+    MatrixProduct.into(input, dQkv, qkvWeightGradient, true, false, 1.0, 0.0);
     qkvBiasGradient.assign(dQkv.sum(true, 0));
     return Nd4j.gemm(dQkv, qkvWeights, false, true).reshape('c', outputGradient.shape());
   }
