@@ -142,7 +142,7 @@ public final class DistributedExamples {
 
   /**
    * The examples dealt into the {@code workers} blocks asked for, whose sizes differ by at most
-   * one; computing them again reads the cache, not the source.
+   * one; computing them again reads the cached blocks (the source, at storage level {@code NONE}).
    */
   public JavaRDD<ExampleBlock> blocks() {
     return balanced(RowSelection.ALL, workers, 0, null);

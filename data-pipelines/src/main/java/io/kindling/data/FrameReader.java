@@ -116,6 +116,10 @@ public final class FrameReader {
    * of the frame (no shuffle), dealt by their counts into {@code workers} blocks whose sizes differ
    * by at most one; nothing passes through the driver. Lazy: the rows are read, and a bad one
    * reported, when the examples are first used.
+   *
+   * @param storage how the blocks as read are cached until they are dealt: for data larger than the
+   *     executors' memory, {@code DISK_ONLY} leaves the memory to the dealt blocks, and nothing
+   *     cached is evicted and written to disk a second time
    */
   public DistributedExamples distribute(
       Dataset<Row> frame, String source, int workers, StorageLevel storage) {
