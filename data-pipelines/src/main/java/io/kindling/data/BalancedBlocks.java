@@ -26,7 +26,7 @@ import scala.reflect.ClassTag$;
  */
 final class BalancedBlocks extends RDD<ExampleBlock> {
   private static final ClassTag<ExampleBlock> BLOCK = ClassTag$.MODULE$.apply(ExampleBlock.class);
-  private static final long MAX_VALUES = Integer.MAX_VALUE - 8;
+  private static final long MAX_ROWS = Integer.MAX_VALUE - 8; // one array of answers
 
   private final RDD<ExampleBlock> sources;
   private final RowSelection selection;
@@ -62,8 +62,7 @@ final class BalancedBlocks extends RDD<ExampleBlock> {
       int workers,
       long seed,
       Normaliser normaliser,
-      String source,
-      int width) {
+      String source) {
     long total = Arrays.stream(selected).sum();
     if (workers <= 0) {
       throw new IllegalArgumentException("workers must be positive, got " + workers);
@@ -73,14 +72,14 @@ final class BalancedBlocks extends RDD<ExampleBlock> {
           source + ": " + total + " examples cannot fill " + workers + " worker partitions");
     }
     long largest = (total + workers - 1) / workers;
-    if (largest * Math.max(width, 1) > MAX_VALUES) {
+    if (largest > MAX_ROWS) {
       throw new DataException(
           source
               + ": "
               + largest
-              + " examples of "
-              + width
-              + " features per worker exceed one Java array; use more workers");
+              + " examples per worker exceed what one block holds ("
+              + MAX_ROWS
+              + "); use more workers");
     }
     Partition[] inputs = sources.rdd().partitions();
     int[] order = Partitions.permutation(inputs.length, seed);
@@ -117,56 +116,23 @@ final class BalancedBlocks extends RDD<ExampleBlock> {
   public Iterator<ExampleBlock> compute(Partition split, TaskContext context) {
     Slice[] slices = ((Part) split).slices();
     int size = Arrays.stream(slices).mapToInt(s -> s.to() - s.from()).sum();
-    Packing out = null;
+    ExampleBlock.Builder out = null;
     for (Slice slice : slices) {
       ExampleBlock block = sources.iterator(slice.source(), context).next();
       if (out == null) {
-        out = new Packing(size, block);
+        out =
+            new ExampleBlock.Builder(
+                block.width(),
+                block.isRegression(),
+                size,
+                normaliser == null ? null : normaliser::transformRow);
       }
-      out.add(block, selection.rows(slice.source().index(), block.size()), slice);
-    }
-    ExampleBlock packed = out.block();
-    if (normaliser != null) {
-      packed = normaliser.applyInPlace(packed);
-    }
-    return CollectionConverters.asScala(List.of(packed).iterator());
-  }
-
-  /** An output block being filled, row by row. */
-  private static final class Packing {
-    private final int width;
-    private final float[] features;
-    private final int[] labels;
-    private final float[] targets;
-    private int size;
-
-    Packing(int rows, ExampleBlock like) {
-      width = like.width();
-      features = new float[rows * width];
-      labels = like.isRegression() ? null : new int[rows];
-      targets = like.isRegression() ? new float[rows] : null;
-    }
-
-    /** Adds the selected rows {@code slice.from .. slice.to - 1} of {@code block}. */
-    void add(ExampleBlock block, int[] rows, Slice slice) {
-      float[] x = block.features();
+      int[] rows = selection.rows(slice.source().index(), block.size());
       for (int k = slice.from(); k < slice.to(); k++) {
-        int r = rows == null ? k : rows[k];
-        System.arraycopy(x, r * width, features, size * width, width);
-        if (labels != null) {
-          labels[size] = block.labels()[r];
-        } else {
-          targets[size] = block.targets()[r];
-        }
-        size++;
+        out.addRow(block, rows == null ? k : rows[k]);
       }
     }
-
-    ExampleBlock block() {
-      return labels != null
-          ? new ExampleBlock(size, width, features, labels)
-          : ExampleBlock.ofTargets(size, width, features, targets);
-    }
+    return CollectionConverters.asScala(List.of(out.build()).iterator());
   }
 
   private static Seq<org.apache.spark.Dependency<?>> dependencyOn(

@@ -78,7 +78,8 @@ public final class DistributedExamples {
                   fitOn == null
                       ? null
                       : new Normaliser.Moments(width).add(b, fitOn.rows(i, b.size()));
-              ExampleBlock kept = keep == null ? null : b.rows(keep.rows(i, b.size()));
+              int[] keptRows = keep == null ? null : keep.rows(i, b.size());
+              ExampleBlock kept = keep == null ? null : keptRows == null ? b : b.rows(keptRows);
               return List.of(new Counted(new Count(i, b.size(), p.skipped(), m), kept)).iterator();
             },
             true);
@@ -89,7 +90,9 @@ public final class DistributedExamples {
         "read, validate and count "
             + source
             + (fitOn == null ? "" : ", summing the normaliser's moments")
-            + (keep == null ? "" : ", caching the held-out rows");
+            + (keep == null
+                ? ""
+                : keep == RowSelection.ALL ? ", caching them" : ", caching the held-out rows");
     List<Count> parts =
         PreparationStep.run(
             packed.context(),
@@ -157,7 +160,7 @@ public final class DistributedExamples {
   JavaRDD<ExampleBlock> balanced(
       RowSelection selection, int workers, long seed, Normaliser normaliser) {
     return BalancedBlocks.of(
-        cached(), selection, counts(selection), workers, seed, normaliser, source, width());
+        cached(), selection, counts(selection), workers, seed, normaliser, source);
   }
 
   /** How many rows {@code selection} keeps of each cached block. */

@@ -9,69 +9,41 @@ import java.util.Arrays;
  * what one Java array or the heap can hold, instead of failing later with an OutOfMemoryError.
  */
 final class ExampleBuffer {
-  private static final long MAX_VALUES = Integer.MAX_VALUE - 8;
-  private static final int INITIAL_VALUES = 1 << 16;
-
   private final String source;
   private final int width;
-  private float[] features;
-  private int[] labels;
-  private float[] targets;
-  private int size;
+  private final long maxRows;
+  private final ExampleBlock.Builder rows;
 
   /**
-   * @param expected examples expected, to size the buffer at once (it still grows if needed)
+   * @param expected examples expected, to size the buffer at once (more or fewer may come)
    * @param regression true for real-valued targets, false for class labels
    */
   ExampleBuffer(String source, int width, long expected, boolean regression) {
     this.source = source;
     this.width = width;
-    int rows = rowsFor(expected, Math.max(expected, INITIAL_VALUES / Math.max(width, 1)));
-    features = new float[rows * width];
-    if (regression) {
-      targets = new float[rows];
-    } else {
-      labels = new int[rows];
-    }
+    // The answers live in one array; the features, in chunks, need only fit in the heap.
+    this.maxRows =
+        Math.min(Integer.MAX_VALUE - 8, Runtime.getRuntime().maxMemory() / 4 / Math.max(width, 1));
+    checkFits(expected);
+    this.rows = new ExampleBlock.Builder(width, regression, (int) expected);
   }
 
   /** Appends a row with its label: a class number, or a target for regression. */
   void add(float[] row, double label) {
-    if (size == capacity()) {
-      grow(size + 1L);
-    }
-    System.arraycopy(row, 0, features, size * width, width);
-    if (targets != null) {
-      targets[size++] = (float) label;
-    } else {
-      labels[size++] = (int) label;
-    }
+    checkFits(rows.size() + 1L);
+    rows.add(row, 0, label);
   }
 
   void addAll(ExampleBlock block) {
-    if (size + (long) block.size() > capacity()) {
-      grow(size + (long) block.size());
+    checkFits(rows.size() + (long) block.size());
+    for (int r = 0; r < block.size(); r++) {
+      rows.addRow(block, r);
     }
-    System.arraycopy(block.features(), 0, features, size * width, block.size() * width);
-    if (targets != null) {
-      System.arraycopy(block.targets(), 0, targets, size, block.size());
-    } else {
-      System.arraycopy(block.labels(), 0, labels, size, block.size());
-    }
-    size += block.size();
   }
 
-  /** The examples so far, trimmed to size (no copy when the buffer is exactly full). */
+  /** The examples so far, trimmed to size; call once, when all are in. */
   ExampleBlock block() {
-    boolean full = size == capacity();
-    float[] x = full ? features : Arrays.copyOf(features, size * width);
-    return targets != null
-        ? ExampleBlock.ofTargets(size, width, x, full ? targets : Arrays.copyOf(targets, size))
-        : new ExampleBlock(size, width, x, full ? labels : Arrays.copyOf(labels, size));
-  }
-
-  private int capacity() {
-    return targets != null ? targets.length : labels.length;
+    return rows.build();
   }
 
   /**
@@ -80,7 +52,7 @@ final class ExampleBuffer {
    * @param shape the shape of one example, or null for {@code [width]}
    */
   LabeledData toLabeledData(int[] shape, int classes, SkippedRecords skipped) {
-    if (size == 0) {
+    if (rows.size() == 0) {
       throw noExamples(source, skipped);
     }
     return new LabeledData(source, checkShape(source, shape, width), classes, block(), skipped);
@@ -116,24 +88,9 @@ final class ExampleBuffer {
     return shape.clone();
   }
 
-  private void grow(long needed) {
-    int rows = rowsFor(needed, 2L * capacity());
-    features = Arrays.copyOf(features, rows * width);
-    if (targets != null) {
-      targets = Arrays.copyOf(targets, rows);
-    } else {
-      labels = Arrays.copyOf(labels, rows);
-    }
-  }
-
-  /**
-   * Rows to allocate: {@code wanted} if one float array and the heap can hold them, never fewer
-   * than {@code needed} (more than fits is a DataException).
-   */
-  private int rowsFor(long needed, long wanted) {
-    long perRow = Math.max(width, 1);
-    long fit = Math.min(MAX_VALUES / perRow, Runtime.getRuntime().maxMemory() / 4 / perRow);
-    if (needed > fit) {
+  /** More rows than this JVM's memory can hold are a DataException, not an OutOfMemoryError. */
+  private void checkFits(long needed) {
+    if (needed > maxRows) {
       throw new DataException(
           source
               + ": "
@@ -143,6 +100,5 @@ final class ExampleBuffer {
               + " features do not fit in one block in this JVM's memory; read them on the"
               + " executors (FrameReader.distribute) in more partitions");
     }
-    return (int) Math.max(1, Math.min(fit, Math.max(needed, wanted)));
   }
 }

@@ -7,6 +7,7 @@ import io.kindling.data.FrameRowDecoder.Mode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.ml.attribute.AttributeGroup;
 import org.apache.spark.ml.linalg.SQLDataTypes;
@@ -118,8 +119,9 @@ public final class FrameReader {
    * reported, when the examples are first used.
    *
    * @param storage how the blocks as read are cached until they are dealt: for data larger than the
-   *     executors' memory, {@code DISK_ONLY} leaves the memory to the dealt blocks, and nothing
-   *     cached is evicted and written to disk a second time
+   *     executors' memory, {@code NONE} reads the input again to deal it, leaving memory to the
+   *     dealt blocks and using no disk (from Parquet that took no longer than {@code DISK_ONLY},
+   *     which writes a serialised copy and reads it back)
    */
   public DistributedExamples distribute(
       Dataset<Row> frame, String source, int workers, StorageLevel storage) {
@@ -136,15 +138,32 @@ public final class FrameReader {
         storage);
   }
 
-  /** The columns to read, in the order the decoder expects, and the example shape. */
-  private record Plan(Dataset<Row> rows, FrameRowDecoder decoder, int[] shape) {
+  /**
+   * The columns to read, in the order the decoder expects, and the example shape.
+   *
+   * @param frame the frame as given
+   * @param scanNames the columns of {@code rows} as a bare file scan of {@code frame} outputs them
+   *     (null when it is not a file scan)
+   */
+  private record Plan(
+      Dataset<Row> frame,
+      Dataset<Row> rows,
+      List<String> scanNames,
+      FrameRowDecoder decoder,
+      int[] shape) {
     int width() {
       return decoder.width();
     }
 
-    /** The rows in Spark's binary form, as the scan makes them: no Row object per row. */
+    /**
+     * The rows in Spark's internal form, no Row object per row: straight from the scan's column
+     * batches where it can ({@link ColumnarScan}), else as Spark's projection makes them.
+     */
     JavaRDD<InternalRow> internalRows() {
-      return rows.queryExecution().toRdd().toJavaRDD();
+      return (scanNames == null
+              ? Optional.<JavaRDD<InternalRow>>empty()
+              : ColumnarScan.rows(frame, rows, scanNames))
+          .orElseGet(() -> rows.queryExecution().toRdd().toJavaRDD());
     }
   }
 
@@ -166,9 +185,15 @@ public final class FrameReader {
     selected.add(col(label));
     columns.forEach(c -> selected.add(col(c)));
     boolean fileRecords = hasFileRecords(frame);
+    List<String> scanNames = null;
     if (fileRecords) {
       selected.add(col("_metadata.file_path"));
       selected.add(col("_metadata.row_index"));
+      scanNames = new ArrayList<>();
+      scanNames.add(label);
+      scanNames.addAll(columns);
+      scanNames.add("file_path");
+      scanNames.add(ColumnarScan.ROW_INDEX);
     } else {
       selected.add(monotonically_increasing_id());
     }
@@ -196,7 +221,8 @@ public final class FrameReader {
             types.toArray(new DataType[0]),
             fileRecords,
             source);
-    return new Plan(rows, decoder, ExampleBuffer.checkShape(source, shape, width));
+    return new Plan(
+        frame, rows, scanNames, decoder, ExampleBuffer.checkShape(source, shape, width));
   }
 
   /** The declared feature columns, or every numeric column but the label. */
@@ -289,11 +315,21 @@ public final class FrameReader {
     if (declared >= 0) {
       return declared;
     }
+    // The first row, read alone, usually holds a value; a filter for one would make Spark read
+    // far more of the input (seconds, for large packed rows) to find it.
     List<Row> first =
-        SparkRows.asData(
-            source,
-            () ->
-                frame.select(col(column)).where(col(column).isNotNull()).limit(1).collectAsList());
+        SparkRows.asData(source, () -> frame.select(col(column)).limit(1).collectAsList());
+    if (!first.isEmpty() && first.get(0).isNullAt(0)) {
+      first =
+          SparkRows.asData(
+              source,
+              () ->
+                  frame
+                      .select(col(column))
+                      .where(col(column).isNotNull())
+                      .limit(1)
+                      .collectAsList());
+    }
     if (first.isEmpty()) {
       throw new DataException(source + ": column '" + column + "' holds no values");
     }

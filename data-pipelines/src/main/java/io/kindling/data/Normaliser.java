@@ -107,23 +107,40 @@ public final class Normaliser implements Serializable {
 
   /** A transformed copy of the block. */
   public ExampleBlock apply(ExampleBlock block) {
-    float[] out = new float[block.features().length];
-    transform(block.features(), out, block.size(), block.width());
-    return block.withFeatures(out);
+    float[][] out = new float[block.chunkCount()][];
+    for (int c = 0; c < out.length; c++) {
+      float[] in = block.chunk(c);
+      out[c] = new float[in.length];
+      transform(in, out[c], block.width());
+    }
+    return block.withChunks(out);
   }
 
-  /** Transforms a block that nothing else holds (one just packed) in place, without a copy. */
-  ExampleBlock applyInPlace(ExampleBlock block) {
-    transform(block.features(), block.features(), block.size(), block.width());
-    return block;
+  /** Transforms whole rows of {@code w} values. */
+  private void transform(float[] in, float[] out, int w) {
+    for (int base = 0; base < in.length; base += w) {
+      transform(in, out, base, w);
+    }
   }
 
-  private void transform(float[] in, float[] out, int size, int w) {
-    for (int i = 0; i < size; i++) {
-      int base = i * w;
+  /**
+   * Transforms one row in place, as {@link ExampleBlock.RowTransform}: for blocks being packed (the
+   * row is in cache as it is added).
+   */
+  void transformRow(float[] values, int offset, int w) {
+    transform(values, values, offset, w);
+  }
+
+  private void transform(float[] in, float[] out, int base, int w) {
+    if (perFeature) {
       for (int j = 0; j < w; j++) {
-        int k = perFeature ? j : 0;
-        out[base + j] = (in[base + j] - shift[k]) * scale[k];
+        out[base + j] = (in[base + j] - shift[j]) * scale[j];
+      }
+    } else {
+      float s = shift[0];
+      float c = scale[0];
+      for (int j = base; j < base + w; j++) {
+        out[j] = (in[j] - s) * c;
       }
     }
   }
@@ -203,11 +220,14 @@ public final class Normaliser implements Serializable {
 
     /** Adds the block's {@code rows} (ascending), or all its rows when null. */
     Moments add(ExampleBlock block, int[] rows) {
-      float[] x = block.features();
       int w = block.width();
+      int chunkRows = block.chunkRows();
       int n = rows == null ? block.size() : rows.length;
       for (int i = 0; i < n; i++) {
-        int row = (rows == null ? i : rows[i]) * w;
+        int r = rows == null ? i : rows[i];
+        int c = r / chunkRows;
+        float[] x = block.chunk(c);
+        int row = (r - c * chunkRows) * w;
         for (int j = 0; j < w; j++) {
           double v = x[row + j];
           // Comparisons, not Math.min/max: the values are finite (readers reject NaN), and this

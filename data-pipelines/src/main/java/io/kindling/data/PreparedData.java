@@ -75,9 +75,9 @@ public record PreparedData(
   /**
    * The same for examples cached on the executors, which never pass through the driver: a seeded
    * {@code validationFraction} of every block is held out (and cached apart) and the normaliser is
-   * fitted on the rest, in the pass that reads and counts the input; each split is then dealt into
-   * balanced, normalised, cached worker blocks by the blocks' counts, without a shuffle. Releases
-   * {@code trainFile} and {@code testFile}.
+   * fitted on the rest, in the pass that reads and counts the input; the test rows are cached as
+   * they are read; each split is then dealt into balanced, normalised, cached worker blocks by the
+   * blocks' counts, without a shuffle. Releases {@code trainFile} and {@code testFile}.
    */
   public static PreparedData prepare(
       DistributedExamples trainFile,
@@ -99,6 +99,9 @@ public record PreparedData(
             storage);
     Normaliser normaliser =
         Normaliser.fit(first.moments(), normalise, perFeature, trainFile.width());
+    // The test rows are cached as they are read, too: dealing them into many blocks would
+    // otherwise read each input split once for every block that takes rows from it.
+    DistributedExamples.Pass test = testFile.pass(null, RowSelection.ALL, storage);
     int trainSize = size(trainFile, train, "training");
     int validationSize = size(trainFile, validation, "validation");
     int testSize = size(testFile, RowSelection.ALL, "test");
@@ -113,20 +116,29 @@ public record PreparedData(
                     Math.min(workers, validationSize),
                     seed + 2,
                     normaliser,
-                    trainFile.source(),
-                    trainFile.width()),
+                    trainFile.source()),
                 storage,
                 "validation");
     first.release();
-    JavaRDD<ExampleBlock> trainBlocks =
-        cached(trainFile.balanced(train, workers, seed + 1, normaliser), storage, "train");
+    // The small splits go first: when the training blocks then outgrow memory, the rest of them
+    // go straight to disk, instead of a later split evicting (and writing out) training blocks.
     JavaRDD<ExampleBlock> testBlocks =
         cached(
-            testFile.balanced(RowSelection.ALL, Math.min(workers, testSize), seed + 3, normaliser),
+            BalancedBlocks.of(
+                test.kept(),
+                RowSelection.ALL,
+                test.keptCounts(),
+                Math.min(workers, testSize),
+                seed + 3,
+                normaliser,
+                testFile.source()),
             storage,
             "test");
-    trainFile.release();
+    test.release();
     testFile.release();
+    JavaRDD<ExampleBlock> trainBlocks =
+        cached(trainFile.balanced(train, workers, seed + 1, normaliser), storage, "train");
+    trainFile.release();
     return new PreparedData(
         trainBlocks,
         validationBlocks,

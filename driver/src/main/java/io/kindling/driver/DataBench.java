@@ -158,10 +158,11 @@ final class DataBench implements Callable<Integer> {
       FrameReader reader = new FrameReader(10);
       long began = System.nanoTime();
       long beganMillis = System.currentTimeMillis();
-      // The rows as read go to disk: memory is kept for the dealt blocks that training reads every
-      // epoch, and the raw copy is read once more, when the training rows are dealt (the
-      // held-out rows are cached apart as they are read).
-      StorageLevel raw = level.useDisk() ? StorageLevel.DISK_ONLY() : level;
+      // The rows as read are not cached when the data may outgrow memory: dealing the training
+      // rows reads the Parquet again, which took no longer than writing a serialised copy to disk
+      // and reading it back, and takes no disk (the held-out rows are cached apart as they are
+      // read). Memory goes to the dealt blocks, which training reads every epoch.
+      StorageLevel raw = level.useDisk() ? StorageLevel.NONE() : level;
       PreparedData prepared =
           PreparedData.prepare(
               reader.distribute(session.read().parquet(train), train, workers, raw),

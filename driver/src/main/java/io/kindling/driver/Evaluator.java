@@ -4,7 +4,6 @@ import io.kindling.kernels.Evaluation;
 import io.kindling.kernels.ExampleBlock;
 import io.kindling.kernels.Network;
 import io.kindling.kernels.NetworkSpec;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.function.BiConsumer;
@@ -62,7 +61,7 @@ final class Evaluator {
     int w = block.width();
     for (int from = 0; from < block.size(); from += CHUNK) {
       int n = Math.min(CHUNK, block.size() - from);
-      float[] x = Arrays.copyOfRange(block.features(), from * w, (from + n) * w);
+      float[] x = block.copyRows(from, n, new float[n * w]);
       sink.accept(from, network.predict(x, n));
     }
   }

@@ -1,29 +1,70 @@
 package io.kindling.kernels;
 
+import java.io.IOException;
+import java.io.InvalidObjectException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.io.Serializable;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 /**
- * Examples packed row by row into one float array, with what the network should output for each: a
+ * Examples packed row by row into float arrays, with what the network should output for each: a
  * class label (classification) or a real-valued target (regression). The unit a worker caches and
  * trains on. Rows are read through an order array, so reshuffling moves no data.
+ *
+ * <p>The rows live in chunks of {@link #chunkRows()} rows each (the last may hold fewer). A block
+ * built row by row ({@link Builder}) keeps each chunk under 8 MB: a worker's block of hundreds of
+ * megabytes then never needs one contiguous stretch of heap, which G1 (it never moves such huge
+ * arrays) may not find on a busy heap, and it grows without copying. A block made from one array is
+ * one chunk.
  */
 public final class ExampleBlock implements Serializable {
-  private static final long serialVersionUID = 2L;
+  private static final long serialVersionUID = 3L;
+
+  /**
+   * Feature values per chunk a {@link Builder} makes, at most: 8 MB less an array header, a whole
+   * number of G1 regions for every region size up to 8 MB.
+   */
+  static final int CHUNK_VALUES = (8 << 20) / Float.BYTES - 16;
 
   private final int size;
   private final int width;
-  private final float[] features;
+  private final int chunkRows;
+  private final float[][] chunks;
   private final int[] labels;
   private final float[] targets;
 
   /** A block of classification examples: {@code labels[i]} is the class of row {@code i}. */
   public ExampleBlock(int size, int width, float[] features, int[] labels) {
-    this(size, width, features, labels, null);
+    this(size, width, Math.max(size, 1), new float[][] {features}, labels, null);
   }
 
-  private ExampleBlock(int size, int width, float[] features, int[] labels, float[] targets) {
+  private ExampleBlock(
+      int size, int width, int chunkRows, float[][] chunks, int[] labels, float[] targets) {
     int answers = labels != null ? labels.length : targets.length;
-    if ((long) size * width != features.length || answers != size) {
+    long values = 0;
+    for (int c = 0; c < chunks.length; c++) {
+      long rows = Math.min(chunkRows, size - (long) c * chunkRows);
+      if (chunks[c].length != rows * width) {
+        throw new IllegalArgumentException(
+            "chunk "
+                + c
+                + " of a block of "
+                + size
+                + " x "
+                + width
+                + " must hold "
+                + rows * width
+                + " features, got "
+                + chunks[c].length);
+      }
+      values += chunks[c].length;
+    }
+    if (values != (long) size * width || answers != size) {
       throw new IllegalArgumentException(
           "block of "
               + size
@@ -35,45 +76,39 @@ public final class ExampleBlock implements Serializable {
               + size
               + (labels != null ? " labels" : " targets")
               + ", got "
-              + features.length
+              + values
               + " and "
               + answers);
     }
     this.size = size;
     this.width = width;
-    this.features = features;
+    this.chunkRows = chunkRows;
+    this.chunks = chunks;
     this.labels = labels;
     this.targets = targets;
   }
 
   /** A block of regression examples: {@code targets[i]} is the value row {@code i} should give. */
   public static ExampleBlock ofTargets(int size, int width, float[] features, float[] targets) {
-    return new ExampleBlock(size, width, features, null, targets);
+    return new ExampleBlock(
+        size, width, Math.max(size, 1), new float[][] {features}, null, targets);
   }
 
-  /** The same examples and answers with other features (e.g. normalised), packed alike. */
-  public ExampleBlock withFeatures(float[] newFeatures) {
-    return new ExampleBlock(size, width, newFeatures, labels, targets);
+  /**
+   * The same examples and answers with other features (e.g. normalised), chunked alike: {@code
+   * newChunks[c]} replaces {@link #chunk(int) chunk(c)} and has its length.
+   */
+  public ExampleBlock withChunks(float[][] newChunks) {
+    return new ExampleBlock(size, width, chunkRows, newChunks, labels, targets);
   }
 
   /** The rows at the given indices, in that order. */
   public ExampleBlock rows(int[] indices) {
-    float[] x = new float[indices.length * width];
-    for (int i = 0; i < indices.length; i++) {
-      System.arraycopy(features, indices[i] * width, x, i * width, width);
+    Builder b = new Builder(width, isRegression(), indices.length);
+    for (int r : indices) {
+      b.addRow(this, r);
     }
-    if (labels != null) {
-      int[] y = new int[indices.length];
-      for (int i = 0; i < indices.length; i++) {
-        y[i] = labels[indices[i]];
-      }
-      return new ExampleBlock(indices.length, width, x, y, null);
-    }
-    float[] t = new float[indices.length];
-    for (int i = 0; i < indices.length; i++) {
-      t[i] = targets[indices[i]];
-    }
-    return new ExampleBlock(indices.length, width, x, null, t);
+    return b.build();
   }
 
   /** Number of examples. */
@@ -91,9 +126,46 @@ public final class ExampleBlock implements Serializable {
     return targets != null;
   }
 
-  /** The packed features; not copied: callers must not modify it. */
+  /** Rows per chunk; the last chunk may hold fewer. */
+  public int chunkRows() {
+    return chunkRows;
+  }
+
+  /** Number of chunks. */
+  public int chunkCount() {
+    return chunks.length;
+  }
+
+  /**
+   * Chunk {@code c}: rows {@code c * chunkRows()} on, packed; not copied: callers must not modify
+   * it, unless nothing else holds the block.
+   */
+  public float[] chunk(int c) {
+    return chunks[c];
+  }
+
+  /**
+   * All features packed in one array: the block's own when it is one chunk (callers must not modify
+   * it), else a copy. For large blocks prefer {@link #copyRows} or {@link #chunk}.
+   */
   public float[] features() {
-    return features;
+    return chunks.length == 1
+        ? chunks[0]
+        : copyRows(0, size, new float[Math.toIntExact((long) size * width)]);
+  }
+
+  /** Copies rows {@code from .. from + count - 1} into {@code dst}, packed; returns it. */
+  public float[] copyRows(int from, int count, float[] dst) {
+    int done = 0;
+    while (done < count) {
+      int r = from + done;
+      int c = r / chunkRows;
+      int inChunk = r - c * chunkRows;
+      int n = Math.min(count - done, Math.min(chunkRows, size - c * chunkRows) - inChunk);
+      System.arraycopy(chunks[c], inChunk * width, dst, done * width, n * width);
+      done += n;
+    }
+    return dst;
   }
 
   /**
@@ -123,7 +195,257 @@ public final class ExampleBlock implements Serializable {
   /** Copies rows {@code order[from], ..., order[from + count - 1]} into {@code dst}, packed. */
   void gather(int[] order, int from, int count, float[] dst) {
     for (int i = 0; i < count; i++) {
-      System.arraycopy(features, order[from + i] * width, dst, i * width, width);
+      int r = order[from + i];
+      int c = r / chunkRows;
+      System.arraycopy(chunks[c], (r - c * chunkRows) * width, dst, i * width, width);
+    }
+  }
+
+  private Object writeReplace() {
+    return new Wire(this);
+  }
+
+  private void readObject(ObjectInputStream in) throws InvalidObjectException {
+    throw new InvalidObjectException("an ExampleBlock is read through its wire form");
+  }
+
+  /**
+   * How a block is serialised (Spark caches blocks on disk and ships them between executors): its
+   * shape, then its values as raw little-endian bytes, copied in bulk. Java's own form of a float
+   * array converts one value at a time, which made writing and reading cached blocks several times
+   * slower than the disk.
+   */
+  private static final class Wire implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private static final int BUFFER_BYTES = 1 << 16;
+
+    private transient ExampleBlock block;
+
+    Wire(ExampleBlock block) {
+      this.block = block;
+    }
+
+    private void writeObject(ObjectOutputStream out) throws IOException {
+      ExampleBlock b = block;
+      out.writeInt(b.size);
+      out.writeInt(b.width);
+      out.writeInt(b.chunkRows);
+      out.writeInt(b.chunks.length);
+      out.writeBoolean(b.labels != null);
+      ByteBuffer buffer = ByteBuffer.allocate(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      for (float[] chunk : b.chunks) {
+        out.writeInt(chunk.length);
+        for (int at = 0; at < chunk.length; ) {
+          int n = Math.min(chunk.length - at, BUFFER_BYTES / Float.BYTES);
+          buffer.clear();
+          buffer.asFloatBuffer().put(chunk, at, n);
+          out.write(buffer.array(), 0, n * Float.BYTES);
+          at += n;
+        }
+      }
+      for (int at = 0; at < b.size; ) {
+        int n = Math.min(b.size - at, BUFFER_BYTES / Integer.BYTES);
+        buffer.clear();
+        if (b.labels != null) {
+          buffer.asIntBuffer().put(b.labels, at, n);
+        } else {
+          buffer.asFloatBuffer().put(b.targets, at, n);
+        }
+        out.write(buffer.array(), 0, n * Integer.BYTES);
+        at += n;
+      }
+    }
+
+    private void readObject(ObjectInputStream in) throws IOException {
+      int size = in.readInt();
+      int width = in.readInt();
+      int chunkRows = in.readInt();
+      int chunkCount = in.readInt();
+      boolean classes = in.readBoolean();
+      if (size < 0 || width < 0 || chunkRows < 1 || chunkCount < 1 || chunkCount > size + 1) {
+        throw new InvalidObjectException(
+            "corrupt block: " + size + " rows of " + width + " in " + chunkCount + " chunks");
+      }
+      byte[] bytes = new byte[BUFFER_BYTES];
+      ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+      float[][] chunks = new float[chunkCount][];
+      for (int c = 0; c < chunkCount; c++) {
+        int length = in.readInt();
+        if (length < 0 || length > (long) chunkRows * width) {
+          throw new InvalidObjectException("corrupt block: chunk " + c + " of " + length);
+        }
+        chunks[c] = new float[length];
+        for (int at = 0; at < length; ) {
+          int n = Math.min(length - at, BUFFER_BYTES / Float.BYTES);
+          in.readFully(bytes, 0, n * Float.BYTES);
+          buffer.clear();
+          buffer.asFloatBuffer().get(chunks[c], at, n);
+          at += n;
+        }
+      }
+      int[] labels = classes ? new int[size] : null;
+      float[] targets = classes ? null : new float[size];
+      for (int at = 0; at < size; ) {
+        int n = Math.min(size - at, BUFFER_BYTES / Integer.BYTES);
+        in.readFully(bytes, 0, n * Integer.BYTES);
+        buffer.clear();
+        if (classes) {
+          buffer.asIntBuffer().get(labels, at, n);
+        } else {
+          buffer.asFloatBuffer().get(targets, at, n);
+        }
+        at += n;
+      }
+      try {
+        block = new ExampleBlock(size, width, chunkRows, chunks, labels, targets);
+      } catch (IllegalArgumentException e) {
+        throw new InvalidObjectException("corrupt block: " + e.getMessage());
+      }
+    }
+
+    private Object readResolve() {
+      return block;
+    }
+  }
+
+  /** Changes one row's features in place, as a {@link Builder} adds it: normalises them, say. */
+  @FunctionalInterface
+  public interface RowTransform {
+    /** Transforms {@code values[offset .. offset + width - 1]}. */
+    void apply(float[] values, int offset, int width);
+  }
+
+  /**
+   * Fills a block row by row, chunk by chunk: nothing is copied to grow it, and no array is larger
+   * than a chunk (see {@link ExampleBlock}).
+   */
+  public static final class Builder {
+    private final int width;
+    private final RowTransform transform;
+    private final int chunkRows;
+    private final int expected;
+    private final List<float[]> chunks = new ArrayList<>();
+    private float[] current;
+    private int inCurrent;
+    private int[] labels;
+    private float[] targets;
+    private int size;
+
+    /**
+     * @param regression true for real-valued targets, false for class labels
+     * @param expected rows expected, so the last chunk and the answers are sized exactly when that
+     *     many come (0 if unknown; more or fewer may come)
+     */
+    public Builder(int width, boolean regression, int expected) {
+      this(width, regression, expected, null);
+    }
+
+    /**
+     * A builder that transforms each row as it adds it, while the row is in cache: cheaper than
+     * another pass over the block.
+     *
+     * @param transform applied to every row added, or null for none
+     */
+    public Builder(int width, boolean regression, int expected, RowTransform transform) {
+      if (width < 0 || expected < 0) {
+        throw new IllegalArgumentException(
+            "width and expected rows must not be negative, got " + width + ", " + expected);
+      }
+      this.width = width;
+      this.transform = transform;
+      this.chunkRows = Math.max(1, CHUNK_VALUES / Math.max(width, 1));
+      this.expected = expected;
+      int answers = Math.max(expected, 16);
+      if (regression) {
+        targets = new float[answers];
+      } else {
+        labels = new int[answers];
+      }
+    }
+
+    /** Rows added so far. */
+    public int size() {
+      return size;
+    }
+
+    /** Appends {@code width} features from {@code row} at {@code offset}, with the row's answer. */
+    public void add(float[] row, int offset, double answer) {
+      System.arraycopy(row, offset, room(), inCurrent * width, width);
+      answer(answer);
+    }
+
+    /** Appends row {@code r} of {@code block}, with its answer. */
+    public void addRow(ExampleBlock block, int r) {
+      int c = r / block.chunkRows;
+      System.arraycopy(
+          block.chunks[c], (r - c * block.chunkRows) * width, room(), inCurrent * width, width);
+      answer(block.labels != null ? block.labels[r] : block.targets[r]);
+    }
+
+    /** The chunk the next row goes to, started when the last is full. */
+    private float[] room() {
+      if (current == null || inCurrent == chunkRows) {
+        if (size == Integer.MAX_VALUE) {
+          throw new IllegalStateException("a block holds at most " + Integer.MAX_VALUE + " rows");
+        }
+        int left = expected - size;
+        int rows = left > 0 ? Math.min(chunkRows, left) : chunkRows;
+        current = new float[rows * width];
+        chunks.add(current);
+        inCurrent = 0;
+      } else if (inCurrent * width == current.length) { // more rows came than expected
+        current = Arrays.copyOf(current, chunkRows * width);
+        chunks.set(chunks.size() - 1, current);
+      }
+      return current;
+    }
+
+    private void answer(double answer) {
+      if (size == (labels != null ? labels.length : targets.length)) {
+        int grown = (int) Math.min(Integer.MAX_VALUE - 8, 2L * size);
+        if (labels != null) {
+          labels = Arrays.copyOf(labels, grown);
+        } else {
+          targets = Arrays.copyOf(targets, grown);
+        }
+      }
+      if (labels != null) {
+        labels[size] = (int) answer;
+      } else {
+        targets[size] = (float) answer;
+      }
+      if (transform != null) {
+        transform.apply(current, inCurrent * width, width);
+      }
+      inCurrent++;
+      size++;
+    }
+
+    /** The rows added, trimmed to size; the builder must not be used after. */
+    public ExampleBlock build() {
+      float[][] all = chunks.toArray(new float[0][]);
+      if (all.length > 0 && all[all.length - 1].length != inCurrent * width) {
+        all[all.length - 1] = Arrays.copyOf(all[all.length - 1], inCurrent * width);
+      }
+      if (size == 0) {
+        all = new float[][] {new float[0]};
+      }
+      int rows = size == 0 ? 1 : all.length == 1 ? Math.max(size, 1) : chunkRows;
+      return new ExampleBlock(
+          size,
+          width,
+          rows,
+          all,
+          labels == null ? null : trim(labels),
+          targets == null ? null : trim(targets));
+    }
+
+    private int[] trim(int[] a) {
+      return a.length == size ? a : Arrays.copyOf(a, size);
+    }
+
+    private float[] trim(float[] a) {
+      return a.length == size ? a : Arrays.copyOf(a, size);
     }
   }
 }
