@@ -99,11 +99,12 @@ class NeuralNetClassifierTest {
             new Configuration());
     ExampleBlock examples = data.examples();
     int w = examples.width();
+    float[] all = examples.copyRows(0, rows, new float[rows * w]);
     List<Row> list = new ArrayList<>();
     for (int i = 0; i < rows; i++) {
       double[] x = new double[w];
       for (int j = 0; j < w; j++) {
-        x[j] = examples.features()[i * w + j];
+        x[j] = all[i * w + j];
       }
       list.add(RowFactory.create(Vectors.dense(x), (double) examples.labels()[i]));
     }
