@@ -115,17 +115,35 @@ public final class DistributedExamples {
     }
     counts = sizes;
     skipped = dropped;
-    return new Pass(moments, keep == null ? null : counted, keep == null ? null : counts(keep));
+    return new Pass(
+        moments, keep == null ? null : counted, keep == null ? null : counts(keep), source);
   }
 
   /**
    * What a pass found: the moments it summed (or null) and the rows it cached apart (or null), with
    * their count per block.
    */
-  record Pass(Normaliser.Moments moments, JavaRDD<Counted> cached, long[] keptCounts) {
+  record Pass(
+      Normaliser.Moments moments, JavaRDD<Counted> cached, long[] keptCounts, String source) {
     /** The rows cached apart, one block per input block. */
     JavaRDD<ExampleBlock> kept() {
       return cached.map(Counted::kept);
+    }
+
+    /**
+     * The rows cached apart, dealt into at most {@code workers} balanced blocks (no more than there
+     * are rows), normalised; not cached.
+     */
+    JavaRDD<ExampleBlock> dealt(int workers, long seed, Normaliser normaliser) {
+      long rows = Arrays.stream(keptCounts).sum();
+      return BalancedBlocks.of(
+          kept(),
+          RowSelection.ALL,
+          keptCounts,
+          (int) Math.min(workers, rows),
+          seed,
+          normaliser,
+          source);
     }
 
     /** Drops the rows cached apart, before returning: their memory goes to what comes next. */

@@ -108,32 +108,12 @@ public record PreparedData(
     JavaRDD<ExampleBlock> validationBlocks =
         validationSize == 0
             ? null
-            : cached(
-                BalancedBlocks.of(
-                    first.kept(),
-                    RowSelection.ALL,
-                    first.keptCounts(),
-                    Math.min(workers, validationSize),
-                    seed + 2,
-                    normaliser,
-                    trainFile.source()),
-                storage,
-                "validation");
+            : cached(first.dealt(workers, seed + 2, normaliser), storage, "validation");
     first.release();
     // The small splits go first: when the training blocks then outgrow memory, the rest of them
     // go straight to disk, instead of a later split evicting (and writing out) training blocks.
     JavaRDD<ExampleBlock> testBlocks =
-        cached(
-            BalancedBlocks.of(
-                test.kept(),
-                RowSelection.ALL,
-                test.keptCounts(),
-                Math.min(workers, testSize),
-                seed + 3,
-                normaliser,
-                testFile.source()),
-            storage,
-            "test");
+        cached(test.dealt(workers, seed + 3, normaliser), storage, "test");
     test.release();
     testFile.release();
     JavaRDD<ExampleBlock> trainBlocks =

@@ -160,8 +160,8 @@ final class DataBench implements Callable<Integer> {
       long beganMillis = System.currentTimeMillis();
       // The rows as read are not cached when the data may outgrow memory: dealing the training
       // rows reads the Parquet again, which took no longer than writing a serialised copy to disk
-      // and reading it back, and takes no disk (the held-out rows are cached apart as they are
-      // read). Memory goes to the dealt blocks, which training reads every epoch.
+      // and reading it back, and takes no disk (the held-out rows and the test set are cached
+      // apart as they are read). Memory goes to the dealt blocks, which training reads every epoch.
       StorageLevel raw = level.useDisk() ? StorageLevel.NONE() : level;
       PreparedData prepared =
           PreparedData.prepare(

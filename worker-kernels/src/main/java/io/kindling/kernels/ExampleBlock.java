@@ -195,10 +195,14 @@ public final class ExampleBlock implements Serializable {
   /** Copies rows {@code order[from], ..., order[from + count - 1]} into {@code dst}, packed. */
   void gather(int[] order, int from, int count, float[] dst) {
     for (int i = 0; i < count; i++) {
-      int r = order[from + i];
-      int c = r / chunkRows;
-      System.arraycopy(chunks[c], (r - c * chunkRows) * width, dst, i * width, width);
+      copyRow(order[from + i], dst, i * width);
     }
+  }
+
+  /** Copies row {@code r}'s features into {@code dst} from {@code at}. */
+  private void copyRow(int r, float[] dst, int at) {
+    int c = r / chunkRows;
+    System.arraycopy(chunks[c], (r - c * chunkRows) * width, dst, at, width);
   }
 
   private Object writeReplace() {
@@ -320,6 +324,9 @@ public final class ExampleBlock implements Serializable {
    * than a chunk (see {@link ExampleBlock}).
    */
   public static final class Builder {
+    /** The most rows: the answers live in one array. */
+    private static final int MAX_ROWS = Integer.MAX_VALUE - 8;
+
     private final int width;
     private final RowTransform transform;
     private final int chunkRows;
@@ -376,18 +383,13 @@ public final class ExampleBlock implements Serializable {
 
     /** Appends row {@code r} of {@code block}, with its answer. */
     public void addRow(ExampleBlock block, int r) {
-      int c = r / block.chunkRows;
-      System.arraycopy(
-          block.chunks[c], (r - c * block.chunkRows) * width, room(), inCurrent * width, width);
+      block.copyRow(r, room(), inCurrent * width);
       answer(block.labels != null ? block.labels[r] : block.targets[r]);
     }
 
     /** The chunk the next row goes to, started when the last is full. */
     private float[] room() {
       if (current == null || inCurrent == chunkRows) {
-        if (size == Integer.MAX_VALUE) {
-          throw new IllegalStateException("a block holds at most " + Integer.MAX_VALUE + " rows");
-        }
         int left = expected - size;
         int rows = left > 0 ? Math.min(chunkRows, left) : chunkRows;
         current = new float[rows * width];
@@ -402,7 +404,10 @@ public final class ExampleBlock implements Serializable {
 
     private void answer(double answer) {
       if (size == (labels != null ? labels.length : targets.length)) {
-        int grown = (int) Math.min(Integer.MAX_VALUE - 8, 2L * size);
+        if (size == MAX_ROWS) {
+          throw new IllegalStateException("a block holds at most " + MAX_ROWS + " rows");
+        }
+        int grown = (int) Math.min(MAX_ROWS, 2L * size);
         if (labels != null) {
           labels = Arrays.copyOf(labels, grown);
         } else {
@@ -430,7 +435,7 @@ public final class ExampleBlock implements Serializable {
       if (size == 0) {
         all = new float[][] {new float[0]};
       }
-      int rows = size == 0 ? 1 : all.length == 1 ? Math.max(size, 1) : chunkRows;
+      int rows = all.length == 1 ? Math.max(size, 1) : chunkRows;
       return new ExampleBlock(
           size,
           width,
