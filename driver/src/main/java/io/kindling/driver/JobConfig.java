@@ -455,7 +455,8 @@ public final class JobConfig {
       int allreduceAttempts,
       boolean allreduceBf16,
       double allreduceTopk,
-      int allreduceRoundSteps) {
+      int allreduceRoundSteps,
+      boolean ringSharedMemory) {
 
     /**
      * Local steps per round, i.e. per Spark job: {@code averaging-frequency} when averaging through
@@ -524,7 +525,8 @@ public final class JobConfig {
         positive("train.allreduce-attempts"),
         typed("train.allreduce-bf16", config::getBoolean),
         allreduceTopk(),
-        nonNegative("train.allreduce-round-steps"));
+        nonNegative("train.allreduce-round-steps"),
+        typed("train.ring-shared-memory", config::getBoolean));
   }
 
   public String runDir() {

@@ -28,7 +28,8 @@ final class SyncStrategies {
             train.averagingFrequency(),
             train.averageOptimizerState(),
             train.allreduceTimeout(),
-            train.allreduceAttempts());
+            train.allreduceAttempts(),
+            train.ringSharedMemory());
       }
       case "allreduce" -> {
         requireGang(spark, workers, train.sync());
@@ -39,7 +40,8 @@ final class SyncStrategies {
                 train.allreduceTimeout(),
                 train.allreduceAttempts(),
                 train.allreduceBf16(),
-                train.allreduceTopk()));
+                train.allreduceTopk(),
+                train.ringSharedMemory()));
       }
       default ->
           throw new ConfigException(

@@ -37,6 +37,8 @@ public final class RingAveraging implements SyncStrategy {
    * @param timeout how long a connect or transfer may make no progress before the round fails: the
    *     skew between workers over k steps must fit
    * @param attempts how many times a failed round runs in all (at least 1)
+   * @param sharedMemory whether workers on one host average through shared memory rather than
+   *     loopback TCP
    */
   public RingAveraging(
       JavaSparkContext spark,
@@ -44,7 +46,8 @@ public final class RingAveraging implements SyncStrategy {
       int frequency,
       boolean everyOptimizerState,
       Duration timeout,
-      int attempts) {
+      int attempts,
+      boolean sharedMemory) {
     if (frequency < 1) {
       throw new IllegalArgumentException(
           "averaging frequency must be at least 1, got " + frequency);
@@ -55,7 +58,7 @@ public final class RingAveraging implements SyncStrategy {
     this.plan = plan;
     this.frequency = frequency;
     this.everyOptimizerState = everyOptimizerState;
-    this.stage = new RingStage(spark, plan, "ring averaging", timeout, attempts);
+    this.stage = new RingStage(spark, plan, "ring averaging", timeout, attempts, sharedMemory);
     this.initialState = plan.initialState();
   }
 

@@ -18,6 +18,7 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -26,8 +27,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Ring collectives among the W tasks of a gang over direct TCP connections: task r sends to task r
@@ -41,6 +45,11 @@ import javax.crypto.spec.SecretKeySpec;
  * a connection that cannot prove it is refused and the listener keeps waiting for the right peer.
  * Every connect, accept and transfer gives up after the timeout without progress, with an error
  * naming the peer, so a lost task ends the round instead of hanging it.
+ *
+ * <p>Between two tasks on one host (the same address) the frames travel through shared memory
+ * instead ({@link SharedRing}, offered and accepted over the authenticated connection, which then
+ * only watches for the neighbour's end): encoded straight into a slot and decoded straight out of
+ * it, without the two copies and the wake-up per transfer of a loopback socket.
  *
  * <p>Wire format, little-endian, no Java serialization: data moves in frames of at most {@link
  * #FRAME_FLOATS} values (which bounds the buffers), each a header {@code [magic, frame sequence,
@@ -69,8 +78,26 @@ final class RingCollective implements AutoCloseable {
     }
   }
 
+  private static final Logger LOG = LoggerFactory.getLogger(RingCollective.class);
   static final int FRAME_FLOATS = Communication.FRAME_FLOATS;
+
+  /**
+   * Frames over shared memory are small so that the two sides pipeline: the receiver sums one frame
+   * while the next arrives.
+   */
+  static final int SHARED_FRAME_FLOATS = 1 << 16;
+
   private static final int HEADER_BYTES = 16;
+  private static final int SHARED_FRAME_BYTES = HEADER_BYTES + 4 * SHARED_FRAME_FLOATS;
+
+  private static final int SHARED_MAGIC = 0x4B53484D; // "KSHM"
+  private static final int MAX_PATH_BYTES = 4096;
+  // Waiting on shared memory: spinning for the first millisecond halved an all-reduce's median
+  // (a nap on this kind of virtual machine lasts far longer than asked); naps after 5 ms keep a
+  // task that waits for a slow peer from holding its core.
+  private static final long SPIN_NANOS = 1_000_000;
+  private static final long YIELD_NANOS = 5_000_000;
+  private static final long PARK_NANOS = 50_000;
   private static final int HELLO_MAGIC = 0x4B52494E; // "KRIN"
   private static final int NONCE_BYTES = 16;
   private static final int MAC_BYTES = 32;
@@ -86,13 +113,34 @@ final class RingCollective implements AutoCloseable {
   private final SocketChannel previous;
   private final String nextName;
   private final String previousName;
-  private final ByteBuffer outgoing;
-  private final ByteBuffer incoming;
-  private final FloatBuffer outgoingFloats;
-  private final FloatBuffer incomingFloats;
-  private final ShortBuffer outgoingHalves;
-  private final ShortBuffer incomingHalves;
+  private final Frame outgoing;
+  private final Frame incoming;
   private final float[] received;
+  private final ByteBuffer probe = ByteBuffer.allocate(1);
+
+  /** The shared memory links, where a neighbour runs on this host; else null (TCP). */
+  private SharedRing nextRing;
+
+  private SharedRing previousRing;
+  private Frame[] nextSlots;
+  private Frame[] previousSlots;
+
+  /** A frame's bytes, with views of its values as fp32 and as bfloat16, made once. */
+  private record Frame(ByteBuffer bytes, FloatBuffer floats, ShortBuffer halves) {
+    static Frame over(ByteBuffer bytes) {
+      bytes.order(ByteOrder.LITTLE_ENDIAN);
+      Frame frame =
+          new Frame(bytes, afterHeader(bytes).asFloatBuffer(), afterHeader(bytes).asShortBuffer());
+      bytes.clear();
+      return frame;
+    }
+
+    /** The most values one frame carries. */
+    int capacity() {
+      return floats.capacity();
+    }
+  }
+
   private int framesSent;
   private int framesReceived;
   private long bytesSent;
@@ -116,15 +164,19 @@ final class RingCollective implements AutoCloseable {
    * authenticates both links.
    *
    * @param peers every task's listening address, by rank
+   * @param sharedMemory whether data to and from a neighbour on this host (same address) moves
+   *     through shared memory ({@link SharedRing}) instead of the TCP connection, which then only
+   *     authenticates and watches the neighbour
    */
   static RingCollective connect(
       int rank,
       List<InetSocketAddress> peers,
       ServerSocketChannel listener,
       byte[] secret,
-      Duration timeout)
+      Duration timeout,
+      boolean sharedMemory)
       throws IOException {
-    return new RingCollective(rank, peers, listener, secret, timeout);
+    return new RingCollective(rank, peers, listener, secret, timeout, sharedMemory);
   }
 
   private RingCollective(
@@ -132,7 +184,8 @@ final class RingCollective implements AutoCloseable {
       List<InetSocketAddress> peers,
       ServerSocketChannel listener,
       byte[] secret,
-      Duration timeout)
+      Duration timeout,
+      boolean sharedMemory)
       throws IOException {
     this.rank = rank;
     this.size = peers.size();
@@ -147,22 +200,12 @@ final class RingCollective implements AutoCloseable {
       this.previous = null;
       this.outgoing = null;
       this.incoming = null;
-      this.outgoingFloats = null;
-      this.incomingFloats = null;
-      this.outgoingHalves = null;
-      this.incomingHalves = null;
       this.received = null;
       return;
     }
     this.selector = Selector.open();
-    this.outgoing = ByteBuffer.allocateDirect(HEADER_BYTES + 4 * FRAME_FLOATS);
-    this.incoming = ByteBuffer.allocateDirect(HEADER_BYTES + 4 * FRAME_FLOATS);
-    this.outgoing.order(ByteOrder.LITTLE_ENDIAN);
-    this.incoming.order(ByteOrder.LITTLE_ENDIAN);
-    this.outgoingFloats = afterHeader(outgoing).asFloatBuffer();
-    this.incomingFloats = afterHeader(incoming).asFloatBuffer();
-    this.outgoingHalves = afterHeader(outgoing).asShortBuffer();
-    this.incomingHalves = afterHeader(incoming).asShortBuffer();
+    this.outgoing = Frame.over(ByteBuffer.allocateDirect(HEADER_BYTES + 4 * FRAME_FLOATS));
+    this.incoming = Frame.over(ByteBuffer.allocateDirect(HEADER_BYTES + 4 * FRAME_FLOATS));
     this.received = new float[FRAME_FLOATS];
     Mac mac = mac(secret);
     long deadline = System.nanoTime() + timeoutNanos;
@@ -197,7 +240,15 @@ final class RingCollective implements AutoCloseable {
       for (SocketChannel c : List.of(out, in)) {
         c.setOption(StandardSocketOptions.TCP_NODELAY, true);
       }
+      shareMemory(
+          out,
+          in,
+          sharedMemory,
+          peers.get(rank).getAddress().equals(peers.get(previousRank).getAddress()),
+          deadline);
     } catch (IOException | RuntimeException e) {
+      closeQuietly(nextRing);
+      closeQuietly(previousRing);
       closeQuietly(out);
       closeQuietly(in);
       selector.close();
@@ -207,12 +258,93 @@ final class RingCollective implements AutoCloseable {
     this.previous = in;
   }
 
+  /**
+   * Sets up the shared memory links after authentication. Each task offers its previous neighbour a
+   * ring to write into (or none: another host, no {@code /dev/shm}, or turned off), then takes up
+   * or declines its next neighbour's offer, then learns whether its own offer was taken; as in the
+   * handshake, each wait depends only on a neighbour's earlier phase. Either side can fall back to
+   * TCP, and both then agree.
+   *
+   * @param enabled whether this task may use shared memory at all
+   * @param previousLocal whether the previous task listens on this task's address
+   */
+  private void shareMemory(
+      SocketChannel out, SocketChannel in, boolean enabled, boolean previousLocal, long deadline)
+      throws IOException {
+    SharedRing offered = null;
+    if (enabled && previousLocal && SharedRing.available()) {
+      try {
+        offered = SharedRing.create(SHARED_FRAME_BYTES);
+      } catch (IOException e) {
+        LOG.warn("{}; the ring link from {} uses TCP", e.getMessage(), previousName);
+      }
+    }
+    previousRing = offered;
+    byte[] path =
+        offered == null ? new byte[0] : offered.file().toString().getBytes(StandardCharsets.UTF_8);
+    ByteBuffer message = ByteBuffer.allocate(8 + path.length).order(ByteOrder.LITTLE_ENDIAN);
+    write(
+        in,
+        message.putInt(SHARED_MAGIC).putInt(path.length).put(path).flip(),
+        deadline,
+        previousName);
+
+    ByteBuffer header = read(out, 8, deadline, nextName);
+    int length = header.getInt(4);
+    if (header.getInt(0) != SHARED_MAGIC || length < 0 || length > MAX_PATH_BYTES) {
+      throw new IOException(nextName + " sent a malformed shared memory offer");
+    }
+    if (length > 0) {
+      Path file =
+          Path.of(
+              new String(
+                  bytes(read(out, length, deadline, nextName), length), StandardCharsets.UTF_8));
+      if (enabled) {
+        try {
+          nextRing = SharedRing.open(file, SHARED_FRAME_BYTES);
+          nextSlots = slots(nextRing);
+        } catch (IOException e) {
+          LOG.warn("{}; the ring link to {} uses TCP", e.getMessage(), nextName);
+        }
+      }
+      write(
+          out,
+          ByteBuffer.wrap(new byte[] {nextRing != null ? ACCEPTED : REFUSED}),
+          deadline,
+          nextName);
+    }
+
+    if (offered != null) {
+      boolean taken = read(in, 1, deadline, previousName).get() == ACCEPTED;
+      offered.unlink();
+      if (taken) {
+        previousSlots = slots(offered);
+      } else {
+        offered.close();
+        previousRing = null;
+      }
+    }
+  }
+
+  private static Frame[] slots(SharedRing ring) {
+    Frame[] frames = new Frame[SharedRing.SLOTS];
+    for (int i = 0; i < frames.length; i++) {
+      frames[i] = Frame.over(ring.slot(i));
+    }
+    return frames;
+  }
+
   int rank() {
     return rank;
   }
 
   int size() {
     return size;
+  }
+
+  /** How many of this task's two links move data through shared memory (0 to 2). */
+  int sharedLinks() {
+    return (nextRing != null ? 1 : 0) + (previousRing != null ? 1 : 0);
   }
 
   /** Data bytes this task has written since it joined, frame headers included. */
@@ -275,6 +407,8 @@ final class RingCollective implements AutoCloseable {
   @Override
   public void close() throws IOException {
     if (selector != null) {
+      closeQuietly(nextRing);
+      closeQuietly(previousRing);
       closeQuietly(next);
       closeQuietly(previous);
       selector.close();
@@ -292,36 +426,58 @@ final class RingCollective implements AutoCloseable {
     int sendEnd = offset + chunkStart(send + 1, length, size);
     int receiveAt = offset + chunkStart(receive, length, size);
     int receiveEnd = offset + chunkStart(receive + 1, length, size);
-    outgoing.clear().limit(0);
+    outgoing.bytes().clear().limit(0);
     expectFrame(receiveEnd - receiveAt, wire);
     long quietSince = System.nanoTime();
     while (true) {
-      if (!outgoing.hasRemaining() && sendAt < sendEnd) {
-        sendAt += putFrame(buffer, sendAt, sendEnd, wire);
+      boolean moved = false;
+      if (nextRing != null) {
+        int slot = sendAt < sendEnd ? nextRing.claim() : -1;
+        if (slot >= 0) {
+          int count = putFrame(nextSlots[slot], buffer, sendAt, sendEnd, wire);
+          nextRing.publish();
+          sendAt += count;
+          bytesSent += HEADER_BYTES + (long) wire.bytes * count;
+          moved = true;
+        }
+      } else {
+        if (!outgoing.bytes().hasRemaining() && sendAt < sendEnd) {
+          sendAt += putFrame(outgoing, buffer, sendAt, sendEnd, wire);
+        }
+        if (outgoing.bytes().hasRemaining()) {
+          int n = write(outgoing.bytes());
+          bytesSent += n;
+          moved |= n > 0;
+        }
       }
-      boolean sending = outgoing.hasRemaining();
+      if (receiveAt < receiveEnd) {
+        if (previousRing != null) {
+          int slot = previousRing.peek();
+          if (slot >= 0) {
+            Frame frame = previousSlots[slot];
+            expect(frame, receiveEnd - receiveAt, wire);
+            receiveAt += takeFrame(frame, buffer, receiveAt, sum, wire);
+            previousRing.release();
+            moved = true;
+          }
+        } else {
+          int n = read(incoming.bytes());
+          if (n < 0) {
+            throw new EOFException(previousName + " closed the connection (its task failed?)");
+          }
+          moved |= n > 0;
+          if (!incoming.bytes().hasRemaining()) {
+            receiveAt += takeFrame(incoming, buffer, receiveAt, sum, wire);
+            expectFrame(receiveEnd - receiveAt, wire);
+          }
+        }
+      }
+      boolean sending = sendAt < sendEnd || outgoing.bytes().hasRemaining();
       boolean receiving = receiveAt < receiveEnd;
       if (!sending && !receiving) {
         return;
       }
-      long moved = 0;
-      if (sending) {
-        int n = write(outgoing);
-        bytesSent += n;
-        moved += n;
-      }
-      if (receiving) {
-        int n = read(incoming);
-        if (n < 0) {
-          throw new EOFException(previousName + " closed the connection (its task failed?)");
-        }
-        moved += n;
-        if (!incoming.hasRemaining()) {
-          receiveAt += takeFrame(buffer, receiveAt, sum, wire);
-          expectFrame(receiveEnd - receiveAt, wire);
-        }
-      }
-      if (moved > 0) {
+      if (moved) {
         quietSince = System.nanoTime();
       } else {
         awaitRing(sending, receiving, quietSince);
@@ -347,11 +503,15 @@ final class RingCollective implements AutoCloseable {
 
   /** Blocks until the next task can take data or the previous one has sent some. */
   private void awaitRing(boolean sending, boolean receiving, long quietSince) throws IOException {
-    interest(next, sending ? SelectionKey.OP_WRITE : 0);
-    interest(previous, receiving ? SelectionKey.OP_READ : 0);
     long left = quietSince + timeoutNanos - System.nanoTime();
     if (left > 0) {
-      select(left, receiving ? previousName : nextName);
+      if ((sending && nextRing != null) || (receiving && previousRing != null)) {
+        awaitShared(sending, receiving, quietSince);
+      } else {
+        interest(next, sending ? SelectionKey.OP_WRITE : 0);
+        interest(previous, receiving ? SelectionKey.OP_READ : 0);
+        select(left, receiving ? previousName : nextName);
+      }
     }
     if (System.nanoTime() - quietSince >= timeoutNanos) {
       throw new SocketTimeoutException(
@@ -361,32 +521,91 @@ final class RingCollective implements AutoCloseable {
     }
   }
 
-  private int putFrame(float[] buffer, int at, int end, Wire wire) {
-    int count = Math.min(FRAME_FLOATS, end - at);
-    outgoing.clear();
-    outgoing.putInt(wire.magic).putInt(framesSent++).putInt(at).putInt(count);
-    if (wire != Wire.BF16) {
-      outgoingFloats.clear();
-      outgoingFloats.put(buffer, at, count);
+  /**
+   * Waits a little for a shared memory link, which has no wake-up: spins at first (the neighbour is
+   * usually mid-transfer, or a few microseconds from it), then yields, then naps, checking before
+   * each nap that the neighbours it waits for are still there, so that a lost task is noticed at
+   * once.
+   */
+  private void awaitShared(boolean sending, boolean receiving, long quietSince) throws IOException {
+    long quiet = System.nanoTime() - quietSince;
+    if (quiet < SPIN_NANOS) {
+      Thread.onSpinWait();
+    } else if (quiet < YIELD_NANOS) {
+      Thread.yield();
     } else {
-      for (int i = 0; i < count; i++) {
-        outgoingHalves.put(i, toBf16(buffer[at + i]));
+      // A neighbour that has sent all it had may close before this task reads it: its end is news
+      // only if the frames this task waits for are still not there once the end is seen.
+      if (sending && nextRing != null && !open(next, nextName)) {
+        throw new EOFException(nextName + " closed the connection (its task failed?)");
+      }
+      if (receiving
+          && previousRing != null
+          && !open(previous, previousName)
+          && previousRing.peek() < 0) {
+        throw new EOFException(previousName + " closed the connection (its task failed?)");
+      }
+      LockSupport.parkNanos(PARK_NANOS);
+      if (Thread.currentThread().isInterrupted()) {
+        throw new InterruptedIOException("interrupted while waiting for " + previousName);
       }
     }
-    outgoing.position(HEADER_BYTES + wire.bytes * count).flip();
+  }
+
+  /**
+   * Whether the neighbour has not closed a connection that carries no data (its link shares
+   * memory).
+   */
+  private boolean open(SocketChannel channel, String peer) throws IOException {
+    int n;
+    try {
+      n = channel.read(probe.clear());
+    } catch (IOException e) {
+      throw new IOException("lost the connection to " + peer + ": " + e.getMessage(), e);
+    }
+    if (n > 0) {
+      throw new IOException(
+          peer + " sent data on a connection that shares memory: the ring is out of step");
+    }
+    return n == 0;
+  }
+
+  /** Encodes up to a frame's worth of {@code buffer[at, end)} into {@code frame}. */
+  private int putFrame(Frame frame, float[] buffer, int at, int end, Wire wire) {
+    int count = Math.min(frame.capacity(), end - at);
+    ByteBuffer bytes = frame.bytes().clear();
+    bytes.putInt(wire.magic).putInt(framesSent++).putInt(at).putInt(count);
+    if (wire != Wire.BF16) {
+      frame.floats().clear();
+      frame.floats().put(buffer, at, count);
+    } else {
+      for (int i = 0; i < count; i++) {
+        frame.halves().put(i, toBf16(buffer[at + i]));
+      }
+    }
+    bytes.position(HEADER_BYTES + wire.bytes * count).flip();
     return count;
   }
 
   private void expectFrame(int remaining, Wire wire) {
-    incoming.clear().limit(HEADER_BYTES + wire.bytes * Math.min(FRAME_FLOATS, remaining));
+    expect(incoming, remaining, wire);
   }
 
-  private int takeFrame(float[] buffer, int at, boolean sum, Wire wire) throws IOException {
-    int count = (incoming.limit() - HEADER_BYTES) / wire.bytes;
-    int magic = incoming.getInt(0);
-    int sequence = incoming.getInt(4);
-    int offset = incoming.getInt(8);
-    int length = incoming.getInt(12);
+  /** Limits {@code frame} to the frame due next when {@code remaining} values are to come. */
+  private static void expect(Frame frame, int remaining, Wire wire) {
+    int count = Math.min(frame.capacity(), remaining);
+    frame.bytes().clear().limit(HEADER_BYTES + wire.bytes * count);
+  }
+
+  /** Checks the received {@code frame}'s header and sums or copies its values into the buffer. */
+  private int takeFrame(Frame frame, float[] buffer, int at, boolean sum, Wire wire)
+      throws IOException {
+    ByteBuffer bytes = frame.bytes();
+    int count = (bytes.limit() - HEADER_BYTES) / wire.bytes;
+    int magic = bytes.getInt(0);
+    int sequence = bytes.getInt(4);
+    int offset = bytes.getInt(8);
+    int length = bytes.getInt(12);
     if (magic != wire.magic) {
       throw new IOException(
           previousName
@@ -411,18 +630,18 @@ final class RingCollective implements AutoCloseable {
     framesReceived++;
     if (wire == Wire.BF16) {
       for (int i = 0; i < count; i++) {
-        float value = fromBf16(incomingHalves.get(i));
+        float value = fromBf16(frame.halves().get(i));
         buffer[at + i] = sum ? buffer[at + i] + value : value;
       }
     } else if (sum) {
-      incomingFloats.clear();
-      incomingFloats.get(received, 0, count);
+      frame.floats().clear();
+      frame.floats().get(received, 0, count);
       for (int i = 0; i < count; i++) {
         buffer[at + i] += received[i];
       }
     } else {
-      incomingFloats.clear();
-      incomingFloats.get(buffer, at, count);
+      frame.floats().clear();
+      frame.floats().get(buffer, at, count);
     }
     return count;
   }
@@ -658,11 +877,11 @@ final class RingCollective implements AutoCloseable {
     return address.getHostString() + ":" + address.getPort();
   }
 
-  private static void closeQuietly(SocketChannel channel) {
+  private static void closeQuietly(AutoCloseable channel) {
     if (channel != null) {
       try {
         channel.close();
-      } catch (IOException ignored) {
+      } catch (Exception ignored) {
         // nothing left to do with it
       }
     }

@@ -72,6 +72,7 @@ final class RingStage {
   private final String name;
   private final Duration timeout;
   private final int attempts;
+  private final boolean sharedMemory;
   private final byte[] secret;
   private final String id;
   private final int numParams;
@@ -85,13 +86,21 @@ final class RingStage {
    * @param name the strategy, for errors ("all-reduce epoch 1, round 2 failed ...")
    * @param timeout how long a connect or a transfer may make no progress before the round fails
    * @param attempts how many times a failed round runs in all
+   * @param sharedMemory whether tasks on one host move data through shared memory ({@link
+   *     SharedRing}) rather than loopback TCP
    */
   RingStage(
-      JavaSparkContext spark, TrainingPlan plan, String name, Duration timeout, int attempts) {
+      JavaSparkContext spark,
+      TrainingPlan plan,
+      String name,
+      Duration timeout,
+      int attempts,
+      boolean sharedMemory) {
     this.spark = spark;
     this.name = name;
     this.timeout = timeout;
     this.attempts = attempts;
+    this.sharedMemory = sharedMemory;
     this.secret = new byte[32];
     new SecureRandom().nextBytes(secret);
     this.id = UUID.randomUUID().toString();
@@ -142,7 +151,8 @@ final class RingStage {
                   .rdd()
                   .barrier()
                   .mapPartitions(
-                      new RingTask(name, round, start, secret, id, known, timeout, work),
+                      new RingTask(
+                          name, round, start, secret, id, known, timeout, sharedMemory, work),
                       false,
                       ClassTag$.MODULE$.apply(Placed.class))
                   .toJavaRDD()
@@ -342,6 +352,7 @@ final class RingStage {
     private final String stage;
     private final Layout layout;
     private final Duration timeout;
+    private final boolean sharedMemory;
     private final Work work;
 
     RingTask(
@@ -352,6 +363,7 @@ final class RingStage {
         String stage,
         Layout layout,
         Duration timeout,
+        boolean sharedMemory,
         Work work) {
       this.name = name;
       this.round = round;
@@ -360,6 +372,7 @@ final class RingStage {
       this.stage = stage;
       this.layout = layout;
       this.timeout = timeout;
+      this.sharedMemory = sharedMemory;
       this.work = work;
     }
 
@@ -406,7 +419,8 @@ final class RingStage {
         for (int r = 0; r < tasks.length; r++) {
           peers.add(new InetSocketAddress(host(tasks[r].address()), ports[r]));
         }
-        try (RingCollective ring = RingCollective.connect(rank, peers, listener, secret, timeout)) {
+        try (RingCollective ring =
+            RingCollective.connect(rank, peers, listener, secret, timeout, sharedMemory)) {
           ShardResult result = work.run(ring, sizes, block, start.value());
           Placed placed = new Placed(result, tasks[rank].address(), ports[rank], size);
           return CollectionConverters.asScala(List.of(placed).iterator());

@@ -35,10 +35,17 @@ public final class ShardedAllReduce implements SyncStrategy {
    *     dense gradients. Parameters still travel dense, as fp32
    */
   public record Settings(
-      Duration timeout, int attempts, boolean bf16Gradients, double topKGradients)
+      Duration timeout,
+      int attempts,
+      boolean bf16Gradients,
+      double topKGradients,
+      boolean sharedMemory)
       implements Serializable {
-    /** Two minutes (Spark's own network timeout), three attempts, dense fp32 gradients. */
-    public static final Settings DEFAULTS = new Settings(Duration.ofMinutes(2), 3, false, 0);
+    /**
+     * Two minutes (Spark's own network timeout), three attempts, dense fp32 gradients, shared
+     * memory between tasks on one host.
+     */
+    public static final Settings DEFAULTS = new Settings(Duration.ofMinutes(2), 3, false, 0, true);
 
     public Settings {
       if (timeout.isNegative() || timeout.isZero()) {
@@ -68,7 +75,14 @@ public final class ShardedAllReduce implements SyncStrategy {
   public ShardedAllReduce(JavaSparkContext spark, TrainingPlan plan, Settings settings) {
     this.plan = plan;
     this.settings = settings;
-    this.stage = new RingStage(spark, plan, "all-reduce", settings.timeout(), settings.attempts());
+    this.stage =
+        new RingStage(
+            spark,
+            plan,
+            "all-reduce",
+            settings.timeout(),
+            settings.attempts(),
+            settings.sharedMemory());
     this.initialState = plan.initialState();
     this.trainable = plan.network().numTrainableParams();
   }

@@ -15,6 +15,8 @@ import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Ring averaging on local Spark against parameter averaging through the driver: one barrier stage
@@ -50,19 +52,22 @@ class RingAveragingTest {
   }
 
   private static RoundResult inTheRing(
-      JavaRDD<ExampleBlock> data, float[] start, int first, int end) {
-    RingAveraging ring = new RingAveraging(spark, plan(), K, true, Duration.ofSeconds(20), 1);
+      JavaRDD<ExampleBlock> data, float[] start, int first, int end, boolean sharedMemory) {
+    RingAveraging ring =
+        new RingAveraging(spark, plan(), K, true, Duration.ofSeconds(20), 1, sharedMemory);
     return ring.run(data, new Round(1, 0, first, end - first, 20 + first), start);
   }
 
-  @Test
-  void twoWorkersAverageExactlyAsThroughTheDriver() {
+  /** Over TCP and through shared memory alike (the tasks of local Spark share one host). */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void twoWorkersAverageExactlyAsThroughTheDriver(boolean sharedMemory) {
     JavaRDD<ExampleBlock> data = spark.parallelize(ShardedAllReduceTest.blocks(48, 41), 2);
     float[] start =
-        new RingAveraging(spark, plan(), K, true, Duration.ofSeconds(20), 1).initialState();
+        new RingAveraging(spark, plan(), K, true, Duration.ofSeconds(20), 1, true).initialState();
     // Six steps in one stage, averaged after steps 2, 4 and 6; worker 1's last batch holds 1 row.
     RoundResult[] driver = throughTheDriver(data, start, 0, 6);
-    RoundResult ring = inTheRing(data, start, 0, 6);
+    RoundResult ring = inTheRing(data, start, 0, 6, sharedMemory);
 
     assertThat(ring.state()).containsExactly(driver[2].state(), within(0f));
     assertThat(ring.state()).isNotEqualTo(start);
@@ -87,9 +92,9 @@ class RingAveragingTest {
     JavaRDD<ExampleBlock> data = spark.parallelize(ShardedAllReduceTest.blocks(40, 27), 3);
     assertThat(data.glom().map(List::size).collect()).containsExactly(0, 1, 1);
     float[] start =
-        new RingAveraging(spark, plan(), K, true, Duration.ofSeconds(20), 1).initialState();
+        new RingAveraging(spark, plan(), K, true, Duration.ofSeconds(20), 1, true).initialState();
     RoundResult[] driver = throughTheDriver(data, start, 2, 6);
-    RoundResult ring = inTheRing(data, start, 2, 6);
+    RoundResult ring = inTheRing(data, start, 2, 6, true);
     assertThat(ring.state()).containsExactly(driver[1].state(), within(0f));
   }
 
@@ -97,10 +102,10 @@ class RingAveragingTest {
   void threeUnevenWorkersMatchTheDriverToRounding() {
     JavaRDD<ExampleBlock> data = spark.parallelize(ShardedAllReduceTest.blocks(40, 27, 9), 3);
     float[] start =
-        new RingAveraging(spark, plan(), K, true, Duration.ofSeconds(20), 1).initialState();
+        new RingAveraging(spark, plan(), K, true, Duration.ofSeconds(20), 1, true).initialState();
     // The ring sums three in another order than the driver: equal to rounding, not bit for bit.
     RoundResult[] driver = throughTheDriver(data, start, 0, 5);
-    RoundResult ring = inTheRing(data, start, 0, 5);
+    RoundResult ring = inTheRing(data, start, 0, 5, true);
     float[] expected = driver[2].state();
     for (int i = 0; i < expected.length; i++) {
       assertThat(ring.state()[i])
@@ -114,7 +119,7 @@ class RingAveragingTest {
   void withoutTheOptimizerStateAveragesWithinARoundSendOnlyTheParameters() {
     List<ExampleBlock> blocks = ShardedAllReduceTest.blocks(48, 48);
     TrainingPlan plan = plan();
-    RingAveraging ring = new RingAveraging(spark, plan, K, false, Duration.ofSeconds(20), 1);
+    RingAveraging ring = new RingAveraging(spark, plan, K, false, Duration.ofSeconds(20), 1, true);
     float[] start = ring.initialState();
     Round round = new Round(0, 0, 0, 2 * K, 0);
     RoundResult result = ring.run(spark.parallelize(blocks, 2), round, start);

@@ -10,6 +10,8 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,8 +22,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** The ring on threads of one JVM over 127.0.0.1: sums, authentication and timeouts. */
+/**
+ * The ring on threads of one JVM over 127.0.0.1, its links over TCP, shared memory or both: sums,
+ * authentication and timeouts.
+ */
 class RingCollectiveTest {
   private static final byte[] SECRET = "this job's secret".getBytes(StandardCharsets.US_ASCII);
   private static final Duration TIMEOUT = Duration.ofSeconds(1);
@@ -31,14 +38,53 @@ class RingCollectiveTest {
     T run(RingCollective ring) throws Exception;
   }
 
-  /** Joins W threads into a ring (task r holding {@code secrets[r]}) and runs work on each. */
+  /** How the tasks of a test ring move data to each other. */
+  enum Links {
+    /** Every link over TCP. */
+    TCP,
+    /** Every link through shared memory: all tasks on one address. */
+    SHARED,
+    /**
+     * The last task on another loopback address, so that its two links use TCP and the others
+     * shared memory.
+     */
+    MIXED;
+
+    InetAddress host(int rank, int workers) throws IOException {
+      return this == MIXED && workers > 1 && rank == workers - 1
+          ? InetAddress.getByName("127.0.0.2")
+          : InetAddress.getLoopbackAddress();
+    }
+
+    /** How many of task {@code rank}'s links share memory. */
+    int shared(int rank, int workers) {
+      if (this == TCP || workers == 1) {
+        return 0;
+      }
+      if (this == SHARED) {
+        return 2;
+      }
+      // Links 0 -> 1 -> ... -> W-2 share memory; W-2 -> W-1 and W-1 -> 0 do not.
+      return workers == 2
+          ? 0
+          : (rank == 0 || rank == workers - 2 ? 1 : rank == workers - 1 ? 0 : 2);
+    }
+  }
+
+  /** Joins W threads into a TCP ring (task r holding {@code secrets[r]}); runs work on each. */
   private static <T> List<Future<T>> ring(byte[][] secrets, Duration timeout, Work<T> work)
       throws IOException {
+    return ring(Links.TCP, secrets, timeout, work);
+  }
+
+  /** Joins W threads into a ring linked as {@code links} says and runs work on each. */
+  private static <T> List<Future<T>> ring(
+      Links links, byte[][] secrets, Duration timeout, Work<T> work) throws IOException {
     int workers = secrets.length;
     List<ServerSocketChannel> listeners = new ArrayList<>();
     List<InetSocketAddress> peers = new ArrayList<>();
     for (int r = 0; r < workers; r++) {
-      ServerSocketChannel listener = RingCollective.listen(InetAddress.getLoopbackAddress());
+      ServerSocketChannel listener = RingCollective.listen(links.host(r, workers));
       listeners.add(listener);
       peers.add((InetSocketAddress) listener.getLocalAddress());
     }
@@ -51,7 +97,11 @@ class RingCollectiveTest {
               () -> {
                 try (ServerSocketChannel listener = listeners.get(rank);
                     RingCollective ring =
-                        RingCollective.connect(rank, peers, listener, secrets[rank], timeout)) {
+                        RingCollective.connect(
+                            rank, peers, listener, secrets[rank], timeout, links != Links.TCP)) {
+                  assertThat(ring.sharedLinks())
+                      .as("task %d's shared memory links", rank)
+                      .isEqualTo(links.shared(rank, workers));
                   return work.run(ring);
                 }
               }));
@@ -127,14 +177,16 @@ class RingCollectiveTest {
     return failures;
   }
 
-  @Test
-  void sumsEqualTheSerialSumForOneToEightWorkersAndAnyLength() throws Exception {
+  @ParameterizedTest
+  @EnumSource(Links.class)
+  void sumsEqualTheSerialSumForOneToEightWorkersAndAnyLength(Links links) throws Exception {
     for (int workers = 1; workers <= 8; workers++) {
       int w = workers;
       // Empty, shorter than the ring, one short of it, and not divisible by it.
       int[] lengths = {0, 1, Math.max(1, w - 1), w + 1, 1000 * w + 3};
       for (Future<List<String>> task :
           ring(
+              links,
               sameSecret(w),
               Duration.ofSeconds(10),
               ring -> {
@@ -151,20 +203,29 @@ class RingCollectiveTest {
     }
   }
 
-  @Test
-  void chunksLongerThanAFrameTravelInSeveralFrames() throws Exception {
-    int length = 3 * RingCollective.FRAME_FLOATS + 5; // chunks of 2 frames
+  @ParameterizedTest
+  @EnumSource(Links.class)
+  void chunksLongerThanAFrameTravelInSeveralFrames(Links links) throws Exception {
+    // Chunks of 2 TCP frames; of 16 shared memory frames, twice round its slots.
+    int length = 3 * RingCollective.FRAME_FLOATS + 5;
+    assertThat(length / 3 / RingCollective.SHARED_FRAME_FLOATS)
+        .isGreaterThanOrEqualTo(2 * SharedRing.SLOTS);
     for (Future<List<String>> task :
-        ring(sameSecret(3), Duration.ofSeconds(10), ring -> collectives(ring, length))) {
+        ring(links, sameSecret(3), Duration.ofSeconds(10), ring -> collectives(ring, length))) {
       assertThat(task.get()).isEmpty();
+    }
+    try (var left = Files.list(Path.of("/dev/shm"))) {
+      assertThat(left.map(Path::toString)).noneMatch(f -> f.contains("kindling-ring-"));
     }
   }
 
-  @Test
-  void bf16ReduceScatterSendsHalfTheBytesAndRoundsToNearestEven() throws Exception {
+  @ParameterizedTest
+  @EnumSource(Links.class)
+  void bf16ReduceScatterSendsHalfTheBytesAndRoundsToNearestEven(Links links) throws Exception {
     int length = 3001;
     for (Future<List<String>> task :
         ring(
+            links,
             sameSecret(3),
             Duration.ofSeconds(10),
             ring -> {
@@ -213,8 +274,10 @@ class RingCollectiveTest {
         .isEqualTo(Float.NEGATIVE_INFINITY);
   }
 
-  @Test
-  void topKPairsSumToTheSerialSumOfTheSparsifiedGradientsForOneToFourWorkers() throws Exception {
+  @ParameterizedTest
+  @EnumSource(Links.class)
+  void topKPairsSumToTheSerialSumOfTheSparsifiedGradientsForOneToFourWorkers(Links links)
+      throws Exception {
     int length = 2003;
     for (int workers = 1; workers <= 4; workers++) {
       int w = workers;
@@ -230,6 +293,7 @@ class RingCollectiveTest {
       }
       for (Future<float[]> task :
           ring(
+              links,
               sameSecret(w),
               Duration.ofSeconds(10),
               ring -> {
@@ -269,10 +333,14 @@ class RingCollectiveTest {
     assertThatThrownBy(tasks.get(2)::get).cause().hasMessageContaining("different job secrets");
   }
 
-  @Test
-  void aSilentPeerTimesOutNamingIt() throws Exception {
+  @ParameterizedTest
+  @EnumSource(
+      value = Links.class,
+      names = {"TCP", "SHARED"})
+  void aSilentPeerTimesOutNamingIt(Links links) throws Exception {
     List<Future<Object>> tasks =
         ring(
+            links,
             sameSecret(2),
             TIMEOUT,
             ring -> {
@@ -303,17 +371,22 @@ class RingCollectiveTest {
       assertTimeoutPreemptively(
           Duration.ofSeconds(5),
           () ->
-              assertThatThrownBy(() -> RingCollective.connect(0, peers, listener, SECRET, TIMEOUT))
+              assertThatThrownBy(
+                      () -> RingCollective.connect(0, peers, listener, SECRET, TIMEOUT, true))
                   .isInstanceOf(SocketTimeoutException.class)
                   .hasMessageStartingWith("no authenticated connection from task 1 at 127.0.0.1:")
                   .hasMessageContaining("within 1 s"));
     }
   }
 
-  @Test
-  void aPeerThatDiesMidwayEndsTheCollectiveAtOnce() throws Exception {
+  @ParameterizedTest
+  @EnumSource(
+      value = Links.class,
+      names = {"TCP", "SHARED"})
+  void aPeerThatDiesMidwayEndsTheCollectiveAtOnce(Links links) throws Exception {
     List<Future<Object>> tasks =
         ring(
+            links,
             sameSecret(2),
             Duration.ofSeconds(30),
             ring -> {

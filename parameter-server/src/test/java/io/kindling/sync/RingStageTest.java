@@ -45,8 +45,8 @@ class RingStageTest {
   @Test
   void roundsAfterTheMeetingNeedNoAllGatherUnlessTheGangMoves() {
     JavaRDD<ExampleBlock> data = spark.parallelize(ShardedAllReduceTest.blocks(48, 48), 2);
-    RingStage stage = new RingStage(spark, PLAN, "ring averaging", Duration.ofSeconds(20), 1);
-    RingStage fresh = new RingStage(spark, PLAN, "ring averaging", Duration.ofSeconds(20), 1);
+    RingStage stage = new RingStage(spark, PLAN, "ring averaging", Duration.ofSeconds(20), 1, true);
+    RingStage fresh = new RingStage(spark, PLAN, "ring averaging", Duration.ofSeconds(20), 1, true);
     float[] state = PLAN.initialState();
     int before = RingStage.RENDEZVOUS.get();
     for (int r = 0; r < 2; r++) {
@@ -72,11 +72,11 @@ class RingStageTest {
               }
               return block;
             });
-    RingStage stage = new RingStage(spark, PLAN, "ring averaging", Duration.ofSeconds(20), 2);
+    RingStage stage = new RingStage(spark, PLAN, "ring averaging", Duration.ofSeconds(20), 2, true);
     float[] start = PLAN.initialState();
     float[] undisturbed =
         round(
-                new RingStage(spark, PLAN, "ring averaging", Duration.ofSeconds(20), 1),
+                new RingStage(spark, PLAN, "ring averaging", Duration.ofSeconds(20), 1, true),
                 blocks,
                 0,
                 start)

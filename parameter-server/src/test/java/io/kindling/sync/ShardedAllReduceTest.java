@@ -37,7 +37,7 @@ class ShardedAllReduceTest {
   static final JavaSparkContext spark = LocalSpark.get();
 
   private static ShardedAllReduce.Settings settings(int attempts) {
-    return new ShardedAllReduce.Settings(Duration.ofSeconds(20), attempts, false, 0);
+    return new ShardedAllReduce.Settings(Duration.ofSeconds(20), attempts, false, 0, true);
   }
 
   private static TrainingPlan plan(OptimizerSpec optimizer) {
@@ -245,7 +245,7 @@ class ShardedAllReduceTest {
     ShardedAllReduce fp32 = new ShardedAllReduce(spark, plan, settings(1));
     ShardedAllReduce bf16 =
         new ShardedAllReduce(
-            spark, plan, new ShardedAllReduce.Settings(Duration.ofSeconds(20), 1, true, 0));
+            spark, plan, new ShardedAllReduce.Settings(Duration.ofSeconds(20), 1, true, 0, true));
     float[] start = fp32.initialState();
     RoundResult exact = fp32.run(spark.parallelize(blocks, 2), round, start);
     RoundResult rounded = bf16.run(spark.parallelize(blocks, 2), round, start);
@@ -270,7 +270,9 @@ class ShardedAllReduceTest {
     for (double share : new double[] {1.0, 0.1}) {
       ShardedAllReduce topK =
           new ShardedAllReduce(
-              spark, plan, new ShardedAllReduce.Settings(Duration.ofSeconds(20), 1, false, share));
+              spark,
+              plan,
+              new ShardedAllReduce.Settings(Duration.ofSeconds(20), 1, false, share, true));
       RoundResult sparse = topK.run(spark.parallelize(blocks, 2), round, start);
       int k = (int) Math.ceil(share * trainable);
       // W = 2: each task sends its k (index, value) pairs once, then its half of the parameters.
