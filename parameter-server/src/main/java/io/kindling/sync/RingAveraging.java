@@ -58,7 +58,8 @@ public final class RingAveraging implements SyncStrategy {
     this.plan = plan;
     this.frequency = frequency;
     this.everyOptimizerState = everyOptimizerState;
-    this.stage = new RingStage(spark, plan, "ring averaging", timeout, attempts, sharedMemory);
+    this.stage =
+        new RingStage(spark, plan, "ring averaging", timeout, attempts, sharedMemory, true);
     this.initialState = plan.initialState();
   }
 
@@ -124,7 +125,7 @@ public final class RingAveraging implements SyncStrategy {
             : LocalSteps.epochOrder(block.size(), plan.seed(), round.epoch(), rank);
     int numParams = Math.toIntExact(plan.network().numParams());
     int trainable = Math.toIntExact(plan.network().numTrainableParams());
-    float[] state = new float[start.length];
+    float[] state = start; // imported below, then the buffer the averages travel in
     float inverse = 1f / contributors;
     double lossSum = 0;
     long batches = 0;

@@ -53,7 +53,9 @@ final class RingStage {
     /**
      * @param partitionSizes every task's rows, by rank
      * @param block this task's rows, or null when its partition is empty
-     * @param start the round's {@code [parameters | optimizer state]}
+     * @param start the round's {@code [parameters | optimizer state]}; where the stage keeps state,
+     *     this task's own copy, in which the work leaves the state the round ended with; else
+     *     shared with the executor's other tasks, to be read only
      * @return this task's shard of the result: the parameters from rank 0 alone, and the shard
      *     {@code [ring.shardStart(trainable), ring.shardEnd(trainable))} of the optimizer state
      */
@@ -66,6 +68,12 @@ final class RingStage {
   /** Tasks in this JVM that met their peers through the barrier's all-gather, for tests. */
   static final AtomicInteger RENDEZVOUS = new AtomicInteger();
 
+  /** Tasks in this JVM that connected a ring rather than rejoining the last round's, for tests. */
+  static final AtomicInteger CONNECTS = new AtomicInteger();
+
+  /** Tasks in this JVM that started from the state they kept, not a broadcast, for tests. */
+  static final AtomicInteger RESUMED = new AtomicInteger();
+
   private static final String INTERRUPT_ON_CANCEL = "spark.job.interruptOnCancel";
 
   private final JavaSparkContext spark;
@@ -73,6 +81,7 @@ final class RingStage {
   private final Duration timeout;
   private final int attempts;
   private final boolean sharedMemory;
+  private final boolean keepState;
   private final byte[] secret;
   private final String id;
   private final int numParams;
@@ -82,12 +91,24 @@ final class RingStage {
   /** Where the last successful round's tasks listened; null after a failure. */
   private Layout layout;
 
+  /** The last round run here, successful or not: each round's tasks keep their state under it. */
+  private long rounds;
+
+  /** The round whose end state the tasks hold, with a fingerprint of that state; null if none. */
+  private Ended ended;
+
+  private record Ended(long round, long fingerprint) {}
+
   /**
    * @param name the strategy, for errors ("all-reduce epoch 1, round 2 failed ...")
    * @param timeout how long a connect or a transfer may make no progress before the round fails
    * @param attempts how many times a failed round runs in all
    * @param sharedMemory whether tasks on one host move data through shared memory ({@link
    *     SharedRing}) rather than loopback TCP
+   * @param keepState whether each task keeps the state its round ended with, for a next round that
+   *     starts from it on the same tasks, instead of a broadcast; the work must then leave that
+   *     state in the array it is given. Not for work that holds only a shard of the optimizer
+   *     state: a whole copy per task would undo the sharding
    */
   RingStage(
       JavaSparkContext spark,
@@ -95,12 +116,14 @@ final class RingStage {
       String name,
       Duration timeout,
       int attempts,
-      boolean sharedMemory) {
+      boolean sharedMemory,
+      boolean keepState) {
     this.spark = spark;
     this.name = name;
     this.timeout = timeout;
     this.attempts = attempts;
     this.sharedMemory = sharedMemory;
+    this.keepState = keepState;
     this.secret = new byte[32];
     new SecureRandom().nextBytes(secret);
     this.id = UUID.randomUUID().toString();
@@ -126,23 +149,37 @@ final class RingStage {
           "state vector has " + state.length + " values; this plan needs " + stateLength);
     }
     long began = System.nanoTime();
-    Broadcast<float[]> start = spark.broadcast(state);
-    try {
-      List<ShardResult> shards = runWithRetries(partitions, round, start, work);
-      return combine(shards, state.length, optimumBytesPerStep, (System.nanoTime() - began) / 1e9);
-    } finally {
-      start.destroy();
-    }
+    List<ShardResult> shards = runWithRetries(partitions, round, state, work);
+    long finished = rounds;
+    RoundResult result =
+        combine(shards, state.length, optimumBytesPerStep, (System.nanoTime() - began) / 1e9);
+    ended = new Ended(finished, fingerprint(result.state()));
+    return result;
   }
 
+  /**
+   * Runs the round's barrier stage until it succeeds or has failed {@code attempts} times. Where
+   * the round starts from the state the round before ended with, on the same tasks, the tasks start
+   * from the state they kept instead of a broadcast: shipping a 6 MB state costs 15-25 ms a round
+   * on two cores, and allocates what makes the collector pause.
+   */
   List<ShardResult> runWithRetries(
-      JavaRDD<ExampleBlock> partitions, Round round, Broadcast<float[]> start, Work work) {
+      JavaRDD<ExampleBlock> partitions, Round round, float[] state, Work work) {
     // When one task fails Spark kills the others; interrupted, they stop waiting for their peers
     // at once instead of holding their slots until the timeout.
     String interrupt = spark.getLocalProperty(INTERRUPT_ON_CANCEL);
     spark.setLocalProperty(INTERRUPT_ON_CANCEL, "true");
+    boolean resumable =
+        keepState
+            && ended != null
+            && ended.round == rounds
+            && ended.fingerprint == fingerprint(state);
     try {
       for (int attempt = 1; ; attempt++) {
+        boolean resume = resumable && layout != null && layout.rdd == partitions.id();
+        long resumeFrom = rounds;
+        long token = ++rounds;
+        Broadcast<float[]> start = resume ? null : spark.broadcast(state);
         try {
           Layout known =
               layout != null && layout.rdd == partitions.id() ? layout : meet(partitions);
@@ -152,7 +189,18 @@ final class RingStage {
                   .barrier()
                   .mapPartitions(
                       new RingTask(
-                          name, round, start, secret, id, known, timeout, sharedMemory, work),
+                          name,
+                          round,
+                          start,
+                          resume ? resumeFrom : -1,
+                          token,
+                          secret,
+                          id,
+                          known,
+                          timeout,
+                          sharedMemory,
+                          keepState,
+                          work),
                       false,
                       ClassTag$.MODULE$.apply(Placed.class))
                   .toJavaRDD()
@@ -163,7 +211,13 @@ final class RingStage {
           return shards;
         } catch (Exception e) { // Spark's job failures are checked SparkExceptions, undeclared
           layout = null; // a lost executor's replacement listens elsewhere: meet afresh
+          resumable = false; // and whatever the tasks kept is gone: ship the state
           String reason = reason(e);
+          if (resume) {
+            attempt--; // a task that could not resume is no failure of the round's
+            LOG.info("{} {}: rerunning it with its state shipped: {}", name, round, reason);
+            continue;
+          }
           if (attempt == attempts) {
             throw new IllegalStateException(
                 name + " " + round + " failed " + attempt + " times; last error: " + reason, e);
@@ -175,11 +229,24 @@ final class RingStage {
               attempt,
               attempts,
               reason);
+        } finally {
+          if (start != null) {
+            start.destroy();
+          }
         }
       }
     } finally {
       spark.setLocalProperty(INTERRUPT_ON_CANCEL, interrupt);
     }
+  }
+
+  /** A 64-bit fingerprint of a state vector's bits: equal states, equal fingerprints. */
+  private static long fingerprint(float[] state) {
+    long h = state.length;
+    for (float v : state) {
+      h = (h ^ Float.floatToRawIntBits(v)) * 0x9E3779B97F4A7C15L;
+    }
+    return h;
   }
 
   /**
@@ -348,31 +415,40 @@ final class RingStage {
     private final String name;
     private final Round round;
     private final Broadcast<float[]> start;
+    private final long resumeFrom;
+    private final long token;
     private final byte[] secret;
     private final String stage;
     private final Layout layout;
     private final Duration timeout;
     private final boolean sharedMemory;
+    private final boolean keepState;
     private final Work work;
 
     RingTask(
         String name,
         Round round,
         Broadcast<float[]> start,
+        long resumeFrom,
+        long token,
         byte[] secret,
         String stage,
         Layout layout,
         Duration timeout,
         boolean sharedMemory,
+        boolean keepState,
         Work work) {
       this.name = name;
       this.round = round;
       this.start = start;
+      this.resumeFrom = resumeFrom;
+      this.token = token;
       this.secret = secret;
       this.stage = stage;
       this.layout = layout;
       this.timeout = timeout;
       this.sharedMemory = sharedMemory;
+      this.keepState = keepState;
       this.work = work;
     }
 
@@ -392,7 +468,8 @@ final class RingStage {
         int[] ports = new int[tasks.length];
         ServerSocketChannel listener;
         // Every task sees the same task infos and layout, so all take the same branch.
-        if (layout != null && layout.fits(tasks)) {
+        boolean rejoin = layout != null && layout.fits(tasks);
+        if (rejoin) {
           listener = Listeners.reuse(key, layout.ports[rank]);
           if (listener == null || layout.sizes[rank] != size) {
             throw new IllegalStateException(
@@ -419,11 +496,46 @@ final class RingStage {
         for (int r = 0; r < tasks.length; r++) {
           peers.add(new InetSocketAddress(host(tasks[r].address()), ports[r]));
         }
-        try (RingCollective ring =
-            RingCollective.connect(rank, peers, listener, secret, timeout, sharedMemory)) {
-          ShardResult result = work.run(ring, sizes, block, start.value());
+        // A gang where the last one ran still holds that round's connections (set-up, with
+        // authentication and shared memory, costs about 20 ms a round on two cores) and the state
+        // it ended with.
+        Kept kept = rejoin ? Listeners.take(key) : null;
+        if (kept != null && !kept.peers.equals(peers)) {
+          kept.close();
+          kept = null;
+        }
+        float[] own;
+        if (start != null) {
+          own = keepState ? start.value().clone() : start.value();
+        } else if (kept != null && kept.round == resumeFrom) {
+          own = kept.state;
+          RESUMED.incrementAndGet();
+        } else {
+          if (kept != null) {
+            kept.close();
+          }
+          throw new IllegalStateException(
+              "task "
+                  + rank
+                  + " does not hold the state the round before ended with (executor restarted?);"
+                  + " the round reruns with the state shipped");
+        }
+        RingCollective ring = kept != null ? kept.ring : null;
+        if (ring == null) {
+          ring = RingCollective.connect(rank, peers, listener, secret, timeout, sharedMemory);
+          CONNECTS.incrementAndGet();
+        }
+        boolean keeping = false;
+        try {
+          ShardResult result = work.run(ring, sizes, block, own);
+          Listeners.keep(key, new Kept(ring, List.copyOf(peers), keepState ? own : null, token));
+          keeping = true;
           Placed placed = new Placed(result, tasks[rank].address(), ports[rank], size);
           return CollectionConverters.asScala(List.of(placed).iterator());
+        } finally {
+          if (!keeping) {
+            ring.close();
+          }
         }
       } catch (IOException e) {
         Listeners.close(key); // the ring may be out of step: the next round meets afresh
@@ -436,13 +548,27 @@ final class RingStage {
     }
   }
 
+  /** What a task leaves for the next round of its gang: its ring, joined, and its end state. */
+  private record Kept(
+      RingCollective ring, List<InetSocketAddress> peers, float[] state, long round) {
+    void close() {
+      try {
+        ring.close();
+      } catch (IOException ignored) {
+        // nothing left to do with it
+      }
+    }
+  }
+
   /**
-   * This executor JVM's ring listeners, kept open between rounds under their stage's id and rank.
-   * Each authenticates whoever connects, as in any round; one idle for ten minutes (its job is over
-   * or moved elsewhere) is closed when a task next opens one.
+   * This executor JVM's ring listeners, kept open between rounds under their stage's id and rank,
+   * with what the last round that succeeded there left. Each listener authenticates whoever
+   * connects, as in any round; one idle for ten minutes (its job is over or moved elsewhere) is
+   * closed, with what was kept, when a task next opens one.
    */
   private static final class Listeners {
-    private record Open(ServerSocketChannel channel, long lastUsed) {}
+    /** A listener, and what its task kept (null while a round uses it, or none). */
+    private record Open(ServerSocketChannel channel, Kept kept, long lastUsed) {}
 
     private static final Map<String, Open> OPEN = new ConcurrentHashMap<>();
     private static final long IDLE_NANOS = TimeUnit.MINUTES.toNanos(10);
@@ -455,8 +581,31 @@ final class RingStage {
           || ((InetSocketAddress) open.channel.getLocalAddress()).getPort() != port) {
         return null;
       }
-      OPEN.put(key, new Open(open.channel, System.nanoTime()));
+      OPEN.put(key, new Open(open.channel, open.kept, System.nanoTime()));
       return open.channel;
+    }
+
+    /**
+     * What the last round under {@code key} left, taken out of the keeping (so that a failed round
+     * cannot hand it on); null if nothing.
+     */
+    static Kept take(String key) {
+      Open open = OPEN.get(key);
+      if (open == null || open.kept == null) {
+        return null;
+      }
+      OPEN.put(key, new Open(open.channel, null, System.nanoTime()));
+      return open.kept;
+    }
+
+    /** Keeps what a round left, whole and in step, for the next round of the same gang. */
+    static void keep(String key, Kept kept) {
+      Open open = OPEN.get(key);
+      if (open == null) {
+        kept.close(); // the listener is gone (idle too long): the next round meets afresh
+        return;
+      }
+      OPEN.put(key, new Open(open.channel, kept, System.nanoTime()));
     }
 
     /** Listens afresh on the executor's {@code host:port} address; returns the new port. */
@@ -474,9 +623,12 @@ final class RingStage {
               close(k);
             }
           });
-      Open replaced = OPEN.put(key, new Open(channel, now));
+      Open replaced = OPEN.put(key, new Open(channel, null, now));
       if (replaced != null) {
         closeQuietly(replaced.channel);
+        if (replaced.kept != null) {
+          replaced.kept.close();
+        }
       }
     }
 
@@ -484,6 +636,9 @@ final class RingStage {
       Open open = OPEN.remove(key);
       if (open != null) {
         closeQuietly(open.channel);
+        if (open.kept != null) {
+          open.kept.close();
+        }
       }
     }
 

@@ -1,5 +1,10 @@
 package io.kindling.sync;
 
+import io.kindling.kernels.RawArrays;
+import java.io.IOException;
+import java.io.InvalidObjectException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.io.Serializable;
 
 /**
@@ -9,6 +14,9 @@ import java.io.Serializable;
  * <p>Optimizer-state layout (see {@link io.kindling.kernels.OptimizerShard}): the full state is
  * {@code components} vectors as long as the trainable parameters, one after the other; a shard
  * {@code [from, to)} holds {@code [from, to)} of each, one after the other.
+ *
+ * <p>Its arrays travel as raw bytes ({@link RawArrays}): Java's own form of a float array made
+ * returning a round's 6 MB state take 50-60 ms on two cores.
  */
 final class ShardResult implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -16,8 +24,9 @@ final class ShardResult implements Serializable {
   final int rank;
   final int from;
   final int to;
-  final float[] parameters;
-  final float[] optimizerState;
+  // Not final only so that readObject can set them.
+  transient float[] parameters;
+  transient float[] optimizerState;
   final double lossSum;
   final long batches;
   final long examples;
@@ -51,6 +60,38 @@ final class ShardResult implements Serializable {
     this.computeSeconds = computeSeconds;
     this.communicationSeconds = communicationSeconds;
     this.stepBytes = stepBytes;
+  }
+
+  private void writeObject(ObjectOutputStream out) throws IOException {
+    out.defaultWriteObject();
+    writeArray(out, parameters);
+    writeArray(out, optimizerState);
+  }
+
+  private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+    in.defaultReadObject();
+    parameters = readArray(in);
+    optimizerState = readArray(in);
+  }
+
+  private static void writeArray(ObjectOutputStream out, float[] values) throws IOException {
+    out.writeInt(values == null ? -1 : values.length);
+    if (values != null) {
+      RawArrays.writeFloats(out, values, 0, values.length);
+    }
+  }
+
+  private static float[] readArray(ObjectInputStream in) throws IOException {
+    int length = in.readInt();
+    if (length < -1) {
+      throw new InvalidObjectException("corrupt shard result: an array of " + length + " values");
+    }
+    if (length == -1) {
+      return null;
+    }
+    float[] values = new float[length];
+    RawArrays.readFloats(in, values, 0, length);
+    return values;
   }
 
   /**

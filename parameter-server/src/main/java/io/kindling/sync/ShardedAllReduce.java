@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 
 /**
  * Synchronous SGD by a sharded all-reduce among gang-scheduled tasks: each round is one Spark
@@ -82,7 +81,8 @@ public final class ShardedAllReduce implements SyncStrategy {
             "all-reduce",
             settings.timeout(),
             settings.attempts(),
-            settings.sharedMemory());
+            settings.sharedMemory(),
+            false);
     this.initialState = plan.initialState();
     this.trainable = plan.network().numTrainableParams();
   }
@@ -108,8 +108,7 @@ public final class ShardedAllReduce implements SyncStrategy {
   }
 
   /** Each task's shard of a round, for tests that look at the shards. */
-  List<ShardResult> shards(
-      JavaRDD<ExampleBlock> partitions, Round round, Broadcast<float[]> start) {
+  List<ShardResult> shards(JavaRDD<ExampleBlock> partitions, Round round, float[] start) {
     return stage.runWithRetries(partitions, round, start, work(round));
   }
 

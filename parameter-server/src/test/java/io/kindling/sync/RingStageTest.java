@@ -43,22 +43,54 @@ class RingStageTest {
   }
 
   @Test
-  void roundsAfterTheMeetingNeedNoAllGatherUnlessTheGangMoves() {
+  void roundsAfterTheMeetingNeedNoAllGatherNorNewConnectionsUnlessTheGangMoves() {
     JavaRDD<ExampleBlock> data = spark.parallelize(ShardedAllReduceTest.blocks(48, 48), 2);
-    RingStage stage = new RingStage(spark, PLAN, "ring averaging", Duration.ofSeconds(20), 1, true);
-    RingStage fresh = new RingStage(spark, PLAN, "ring averaging", Duration.ofSeconds(20), 1, true);
+    RingStage stage =
+        new RingStage(spark, PLAN, "ring averaging", Duration.ofSeconds(20), 1, true, true);
     float[] state = PLAN.initialState();
+    float[] shipped = PLAN.initialState(); // a fresh stage each round: the state shipped
+    for (int r = 0; r < 3; r++) {
+      shipped = round(fresh(), data, r, shipped).state();
+    }
     int before = RingStage.RENDEZVOUS.get();
-    for (int r = 0; r < 2; r++) {
+    int connects = RingStage.CONNECTS.get();
+    int resumed = RingStage.RESUMED.get();
+    for (int r = 0; r < 3; r++) {
       state = round(stage, data, r, state).state();
     }
     assertThat(RingStage.RENDEZVOUS.get()).isEqualTo(before);
+    // The first round connects both tasks and ships them the state; the next two rejoin its ring
+    // and start from the state they kept.
+    assertThat(RingStage.CONNECTS.get()).isEqualTo(connects + 2);
+    assertThat(RingStage.RESUMED.get()).isEqualTo(resumed + 4);
+    assertThat(state).containsExactly(shipped);
 
     stage.misplace();
-    float[] moved = round(stage, data, 2, state).state();
+    float[] moved = round(stage, data, 3, state).state();
     assertThat(RingStage.RENDEZVOUS.get()).isEqualTo(before + 2);
+    assertThat(RingStage.CONNECTS.get()).isEqualTo(connects + 4);
     // Where the tasks met changes nothing in what they compute.
-    assertThat(moved).containsExactly(round(fresh, data, 2, state).state());
+    assertThat(moved).containsExactly(round(fresh(), data, 3, state).state());
+  }
+
+  private static RingStage fresh() {
+    return new RingStage(spark, PLAN, "ring averaging", Duration.ofSeconds(20), 1, true, true);
+  }
+
+  @Test
+  void aStateOtherThanTheLastRoundEndedWithIsShipped() {
+    JavaRDD<ExampleBlock> data = spark.parallelize(ShardedAllReduceTest.blocks(48, 48), 2);
+    RingStage stage = fresh();
+    float[] ended = round(stage, data, 0, PLAN.initialState()).state();
+    float[] restored = ended.clone(); // as the divergence guard or a resumed run would hand it
+    restored[0] += 1f;
+    int resumed = RingStage.RESUMED.get();
+    float[] next = round(stage, data, 1, restored).state();
+    assertThat(RingStage.RESUMED.get()).isEqualTo(resumed);
+    assertThat(next).containsExactly(round(fresh(), data, 1, restored).state());
+    // The copy of the state the round ended with is that state: the tasks start from theirs.
+    round(stage, data, 2, next.clone());
+    assertThat(RingStage.RESUMED.get()).isEqualTo(resumed + 2);
   }
 
   @Test
@@ -72,11 +104,12 @@ class RingStageTest {
               }
               return block;
             });
-    RingStage stage = new RingStage(spark, PLAN, "ring averaging", Duration.ofSeconds(20), 2, true);
+    RingStage stage =
+        new RingStage(spark, PLAN, "ring averaging", Duration.ofSeconds(20), 2, true, true);
     float[] start = PLAN.initialState();
     float[] undisturbed =
         round(
-                new RingStage(spark, PLAN, "ring averaging", Duration.ofSeconds(20), 1, true),
+                new RingStage(spark, PLAN, "ring averaging", Duration.ofSeconds(20), 1, true, true),
                 blocks,
                 0,
                 start)

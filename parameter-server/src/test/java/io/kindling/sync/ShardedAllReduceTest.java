@@ -19,7 +19,6 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -209,7 +208,7 @@ class ShardedAllReduceTest {
     TrainingPlan plan = plan(OptimizerSpec.adam(0.01));
     ShardedAllReduce allReduce = new ShardedAllReduce(spark, plan, settings(1));
     List<ExampleBlock> blocks = blocks(24, 24, 24);
-    Broadcast<float[]> start = spark.broadcast(allReduce.initialState());
+    float[] start = allReduce.initialState();
     Round round = new Round(0, 0, 0, 3, 0);
     List<ShardResult> shards = allReduce.shards(spark.parallelize(blocks, 3), round, start);
     int trainable = (int) NETWORK.numTrainableParams();
@@ -225,7 +224,7 @@ class ShardedAllReduceTest {
     }
     assertThat(covered).isEqualTo(trainable);
 
-    RoundResult result = allReduce.run(spark.parallelize(blocks, 3), round, start.value());
+    RoundResult result = allReduce.run(spark.parallelize(blocks, 3), round, start);
     Communication c = result.communication();
     assertThat(c.workers()).isEqualTo(3);
     assertThat(c.steps()).isEqualTo(3);

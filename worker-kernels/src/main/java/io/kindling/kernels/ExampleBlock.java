@@ -5,8 +5,6 @@ import java.io.InvalidObjectException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.Serializable;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -221,7 +219,6 @@ public final class ExampleBlock implements Serializable {
    */
   private static final class Wire implements Serializable {
     private static final long serialVersionUID = 1L;
-    private static final int BUFFER_BYTES = 1 << 16;
 
     private transient ExampleBlock block;
 
@@ -236,27 +233,14 @@ public final class ExampleBlock implements Serializable {
       out.writeInt(b.chunkRows);
       out.writeInt(b.chunks.length);
       out.writeBoolean(b.labels != null);
-      ByteBuffer buffer = ByteBuffer.allocate(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
       for (float[] chunk : b.chunks) {
         out.writeInt(chunk.length);
-        for (int at = 0; at < chunk.length; ) {
-          int n = Math.min(chunk.length - at, BUFFER_BYTES / Float.BYTES);
-          buffer.clear();
-          buffer.asFloatBuffer().put(chunk, at, n);
-          out.write(buffer.array(), 0, n * Float.BYTES);
-          at += n;
-        }
+        RawArrays.writeFloats(out, chunk, 0, chunk.length);
       }
-      for (int at = 0; at < b.size; ) {
-        int n = Math.min(b.size - at, BUFFER_BYTES / Integer.BYTES);
-        buffer.clear();
-        if (b.labels != null) {
-          buffer.asIntBuffer().put(b.labels, at, n);
-        } else {
-          buffer.asFloatBuffer().put(b.targets, at, n);
-        }
-        out.write(buffer.array(), 0, n * Integer.BYTES);
-        at += n;
+      if (b.labels != null) {
+        RawArrays.writeInts(out, b.labels, 0, b.size);
+      } else {
+        RawArrays.writeFloats(out, b.targets, 0, b.size);
       }
     }
 
@@ -270,8 +254,6 @@ public final class ExampleBlock implements Serializable {
         throw new InvalidObjectException(
             "corrupt block: " + size + " rows of " + width + " in " + chunkCount + " chunks");
       }
-      byte[] bytes = new byte[BUFFER_BYTES];
-      ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
       float[][] chunks = new float[chunkCount][];
       for (int c = 0; c < chunkCount; c++) {
         int length = in.readInt();
@@ -279,26 +261,14 @@ public final class ExampleBlock implements Serializable {
           throw new InvalidObjectException("corrupt block: chunk " + c + " of " + length);
         }
         chunks[c] = new float[length];
-        for (int at = 0; at < length; ) {
-          int n = Math.min(length - at, BUFFER_BYTES / Float.BYTES);
-          in.readFully(bytes, 0, n * Float.BYTES);
-          buffer.clear();
-          buffer.asFloatBuffer().get(chunks[c], at, n);
-          at += n;
-        }
+        RawArrays.readFloats(in, chunks[c], 0, length);
       }
       int[] labels = classes ? new int[size] : null;
       float[] targets = classes ? null : new float[size];
-      for (int at = 0; at < size; ) {
-        int n = Math.min(size - at, BUFFER_BYTES / Integer.BYTES);
-        in.readFully(bytes, 0, n * Integer.BYTES);
-        buffer.clear();
-        if (classes) {
-          buffer.asIntBuffer().get(labels, at, n);
-        } else {
-          buffer.asFloatBuffer().get(targets, at, n);
-        }
-        at += n;
+      if (classes) {
+        RawArrays.readInts(in, labels, 0, size);
+      } else {
+        RawArrays.readFloats(in, targets, 0, size);
       }
       try {
         block = new ExampleBlock(size, width, chunkRows, chunks, labels, targets);
