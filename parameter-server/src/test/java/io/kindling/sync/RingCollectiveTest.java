@@ -48,7 +48,16 @@ class RingCollectiveTest {
      * The last task on another loopback address, so that its two links use TCP and the others
      * shared memory.
      */
-    MIXED;
+    MIXED,
+    /**
+     * All tasks on one address, but only task 0 may share memory: its offer is refused and its
+     * neighbours offer none, so every link falls back to TCP.
+     */
+    REFUSED;
+
+    boolean sharedMemory(int rank) {
+      return this == REFUSED ? rank == 0 : this != TCP;
+    }
 
     InetAddress host(int rank, int workers) throws IOException {
       return this == MIXED && workers > 1 && rank == workers - 1
@@ -58,7 +67,7 @@ class RingCollectiveTest {
 
     /** How many of task {@code rank}'s links share memory. */
     int shared(int rank, int workers) {
-      if (this == TCP || workers == 1) {
+      if (this == TCP || this == REFUSED || workers == 1) {
         return 0;
       }
       if (this == SHARED) {
@@ -98,7 +107,12 @@ class RingCollectiveTest {
                 try (ServerSocketChannel listener = listeners.get(rank);
                     RingCollective ring =
                         RingCollective.connect(
-                            rank, peers, listener, secrets[rank], timeout, links != Links.TCP)) {
+                            rank,
+                            peers,
+                            listener,
+                            secrets[rank],
+                            timeout,
+                            links.sharedMemory(rank))) {
                   assertThat(ring.sharedLinks())
                       .as("task %d's shared memory links", rank)
                       .isEqualTo(links.shared(rank, workers));
