@@ -463,7 +463,7 @@ final class RingCollective implements AutoCloseable {
         } else {
           int n = read(incoming.bytes());
           if (n < 0) {
-            throw new EOFException(previousName + " closed the connection (its task failed?)");
+            throw closed(previousName);
           }
           moved |= n > 0;
           if (!incoming.bytes().hasRemaining()) {
@@ -537,19 +537,23 @@ final class RingCollective implements AutoCloseable {
       // A neighbour that has sent all it had may close before this task reads it: its end is news
       // only if the frames this task waits for are still not there once the end is seen.
       if (sending && nextRing != null && !open(next, nextName)) {
-        throw new EOFException(nextName + " closed the connection (its task failed?)");
+        throw closed(nextName);
       }
       if (receiving
           && previousRing != null
           && !open(previous, previousName)
           && previousRing.peek() < 0) {
-        throw new EOFException(previousName + " closed the connection (its task failed?)");
+        throw closed(previousName);
       }
       LockSupport.parkNanos(PARK_NANOS);
       if (Thread.currentThread().isInterrupted()) {
         throw new InterruptedIOException("interrupted while waiting for " + previousName);
       }
     }
+  }
+
+  private static EOFException closed(String peer) {
+    return new EOFException(peer + " closed the connection (its task failed?)");
   }
 
   /**

@@ -153,7 +153,9 @@ final class RingStage {
     long finished = rounds;
     RoundResult result =
         combine(shards, state.length, optimumBytesPerStep, (System.nanoTime() - began) / 1e9);
-    ended = new Ended(finished, fingerprint(result.state()));
+    if (keepState) {
+      ended = new Ended(finished, fingerprint(result.state()));
+    }
     return result;
   }
 
@@ -552,11 +554,7 @@ final class RingStage {
   private record Kept(
       RingCollective ring, List<InetSocketAddress> peers, float[] state, long round) {
     void close() {
-      try {
-        ring.close();
-      } catch (IOException ignored) {
-        // nothing left to do with it
-      }
+      Listeners.closeQuietly(ring);
     }
   }
 
@@ -642,10 +640,10 @@ final class RingStage {
       }
     }
 
-    private static void closeQuietly(ServerSocketChannel channel) {
+    static void closeQuietly(AutoCloseable closeable) {
       try {
-        channel.close();
-      } catch (IOException ignored) {
+        closeable.close();
+      } catch (Exception ignored) {
         // nothing left to do with it
       }
     }
