@@ -1,8 +1,10 @@
 package io.kindling.driver;
 
+import io.kindling.kernels.LayerSpec;
 import io.kindling.kernels.NetworkSpec;
 import io.kindling.sync.Communication;
 import io.kindling.sync.TrainingPlan;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -78,6 +80,7 @@ final class MemoryPlan {
     }
     long all = spec.numParams();
     long trainable = spec.numTrainableParams();
+    long columns = firstLayerColumns(spec);
     int components = plan.optimizer().stateComponents();
     long optimizer =
         sync.sharded()
@@ -86,8 +89,28 @@ final class MemoryPlan {
     long copies = plan.threadsPerWorker();
     long ringBuffers = sync.ring() ? 2L * 4 * (Communication.FRAME_FLOATS + 4) : 0;
     return 4L * (copies * (all + trainable) + optimizer)
-        + 4L * 4 * plan.batchSize() * activations
+        + 4L * plan.batchSize() * (4 * activations + columns)
         + ringBuffers;
+  }
+
+  /**
+   * Values per example of the im2col matrix a convolution builds for its weight gradient when it is
+   * the network's first layer with parameters (channels x kernel x output positions), else 0.
+   */
+  private static long firstLayerColumns(NetworkSpec spec) {
+    List<int[]> shapes = spec.shapes();
+    for (int i = 0; i < spec.layers().size(); i++) {
+      LayerSpec layer = spec.layers().get(i);
+      if (layer.numParams(shapes.get(i)) == 0) {
+        continue;
+      }
+      if (layer instanceof LayerSpec.Conv2d conv) {
+        int[] out = shapes.get(i + 1);
+        return (long) shapes.get(i)[0] * conv.kernelHeight() * conv.kernelWidth() * out[1] * out[2];
+      }
+      return 0;
+    }
+    return 0;
   }
 
   /**

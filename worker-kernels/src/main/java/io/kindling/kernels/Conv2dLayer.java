@@ -9,6 +9,11 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * {@code activation(conv(x, W) + b)} on [batch, channels, height, width] by libnd4j's {@code
  * conv2d} and {@code conv2d_bp}, with W stored as [filters, channels, kernelHeight, kernelWidth].
+ *
+ * <p>As a network's first layer, where nobody needs dLoss/dInput, the parameter gradients come from
+ * libnd4j's {@code im2col} and BLAS instead: {@code dW = sum over examples of dZ x cols^T}, {@code
+ * db = sum of dZ x ones}. {@code conv2d_bp} always computes the input gradient too, and with one
+ * input channel (images) its oneDNN path took 26 ms a batch of 128 28x28 images where this takes 4.
  */
 final class Conv2dLayer implements Layer {
   private final int channels;
@@ -17,6 +22,14 @@ final class Conv2dLayer implements Layer {
 
   /** conv2d's integer arguments: kernel, stride, padding, dilation, same mode, NCHW, OIHW. */
   private final int[] args;
+
+  /** im2col's: kernel, stride, padding, dilation, same mode. */
+  private final int[] im2colArgs;
+
+  /** [batch, channels, kernelHeight, kernelWidth, outputHeight, outputWidth]. */
+  private final long[] colsShape;
+
+  private final BatchOnes ones = new BatchOnes();
 
   private final AppliedActivation activation;
   private INDArray weights;
@@ -43,7 +56,22 @@ final class Conv2dLayer implements Layer {
           0,
           1
         };
+    this.im2colArgs = java.util.Arrays.copyOf(args, 9);
+    if (spec.padding() == LayerSpec.Padding.SAME) {
+      // im2col takes same mode's output size but not its padding: conv2d's, any odd pixel below
+      // and to the right.
+      im2colArgs[4] = samePadding(inputShape[1], outputShape[1], spec.kernelHeight(), args[2]);
+      im2colArgs[5] = samePadding(inputShape[2], outputShape[2], spec.kernelWidth(), args[3]);
+    }
+    this.colsShape =
+        new long[] {
+          0, channels, spec.kernelHeight(), spec.kernelWidth(), outputShape[1], outputShape[2]
+        };
     this.activation = new AppliedActivation(spec.activation());
+  }
+
+  private static int samePadding(int in, int out, int kernel, int stride) {
+    return Math.max(0, ((out - 1) * stride + kernel - in) / 2);
   }
 
   @Override
@@ -97,5 +125,34 @@ final class Conv2dLayer implements Layer {
             .addIntegerArguments(args)
             .build());
     return dx;
+  }
+
+  @Override
+  public void backwardParameters(INDArray outputGradient) {
+    INDArray dz = activation.backward(outputGradient);
+    long batch = dz.size(0);
+    colsShape[0] = batch;
+    INDArray cols = Nd4j.createUninitialized(input.dataType(), colsShape);
+    Nd4j.exec(
+        DynamicCustomOp.builder("im2col")
+            .addInputs(input)
+            .addOutputs(cols)
+            .addIntegerArguments(im2colArgs)
+            .addFloatingPointArguments(0.0)
+            .build());
+    long positions = colsShape[4] * colsShape[5];
+    INDArray perExample = dz.reshape('c', batch, spec.filters(), positions);
+    MatrixProduct.sumOverBatch(
+        perExample,
+        cols.reshape('c', batch, weightCount() / spec.filters(), positions),
+        weightGradient.reshape('c', spec.filters(), weightCount() / spec.filters()),
+        false,
+        true);
+    MatrixProduct.sumOverBatch(
+        perExample,
+        ones.column(positions, dz.dataType()),
+        biasGradient.reshape('c', spec.filters(), 1),
+        false,
+        false);
   }
 }

@@ -88,4 +88,46 @@ class MatrixProductTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("[3, 4] and [5, 2]");
   }
+
+  @Test
+  void sumsProductsOverABatchWithPerExampleOrSharedB() {
+    for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+      double tolerance = type == DataType.FLOAT ? 1e-4 : 1e-12;
+      Nd4j.getRandom().setSeed(7);
+      INDArray a = Nd4j.rand(type, 4, 3, 5).subi(0.5); // 4 examples of [3, 5]
+      INDArray b = Nd4j.rand(type, 4, 2, 5).subi(0.5); // 4 examples of [2, 5], used transposed
+      INDArray shared = Nd4j.rand(type, 5, 1).subi(0.5);
+      INDArray expected = Nd4j.zeros(type, 3, 2);
+      INDArray expectedShared = Nd4j.zeros(type, 3, 1);
+      for (int i = 0; i < 4; i++) {
+        INDArray ai = a.slice(i);
+        expected.addi(ai.mmul(b.slice(i).transpose()));
+        expectedShared.addi(ai.mmul(shared));
+      }
+      INDArray c = Nd4j.rand(type, 3, 2); // overwritten, not added to
+      MatrixProduct.sumOverBatch(a, b, c, false, true);
+      assertThat(c.sub(expected).amaxNumber().doubleValue()).as("%s", type).isLessThan(tolerance);
+      INDArray cShared = Nd4j.rand(type, 3, 1);
+      MatrixProduct.sumOverBatch(a, shared, cShared, false, false);
+      assertThat(cShared.sub(expectedShared).amaxNumber().doubleValue())
+          .as("%s, shared B", type)
+          .isLessThan(tolerance);
+    }
+  }
+
+  @Test
+  void refusesANonContiguousBatchOrMismatchedShapes() {
+    INDArray a = Nd4j.rand(DataType.FLOAT, 4, 3, 5);
+    INDArray c = Nd4j.create(DataType.FLOAT, 3, 2);
+    assertThatThrownBy(
+            () ->
+                MatrixProduct.sumOverBatch(
+                    a.permute(0, 2, 1), Nd4j.rand(DataType.FLOAT, 4, 3, 2), c, true, false))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("contiguous");
+    assertThatThrownBy(
+            () -> MatrixProduct.sumOverBatch(a, Nd4j.rand(DataType.FLOAT, 4, 2, 4), c, false, true))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("sum of products of shapes [4, 3, 5] and [4, 2, 4]^T");
+  }
 }
