@@ -459,16 +459,17 @@ public final class JobConfig {
       boolean ringSharedMemory) {
 
     /**
-     * Local steps per round, i.e. per Spark job: {@code averaging-frequency} when averaging through
-     * the driver; for the ring strategies (which synchronise among the workers within a round)
-     * {@code allreduce-round-steps}, by default a whole epoch, so a barrier stage and its
-     * connections are set up once per epoch.
+     * Local steps per round, i.e. per Spark job, for {@code workers} workers: {@code
+     * averaging-frequency} when averaging through the driver; for the ring strategies (which
+     * synchronise among the workers within a round), and for one worker, which has nothing to
+     * average, {@code allreduce-round-steps}, by default a whole epoch, so a stage is set up once
+     * per epoch and not once per k steps.
      */
-    public int roundSteps() {
-      if (!sync.equals("averaging")) {
-        return allreduceRoundSteps > 0 ? allreduceRoundSteps : Integer.MAX_VALUE;
+    public int roundSteps(int workers) {
+      if (sync.equals("averaging") && workers > 1) {
+        return averagingFrequency;
       }
-      return averagingFrequency;
+      return allreduceRoundSteps > 0 ? allreduceRoundSteps : Integer.MAX_VALUE;
     }
 
     /**

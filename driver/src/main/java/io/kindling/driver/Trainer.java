@@ -55,7 +55,7 @@ final class Trainer {
     this.trainSample = TrainingSample.of(data.train());
     this.workers = workers;
     this.epochs = train.epochs();
-    this.roundSteps = train.roundSteps();
+    this.roundSteps = train.roundSteps(workers);
     this.stepsPerEpoch = plan.stepsPerEpoch(data.largestPartition(workers));
     this.classes = classes;
     this.listeners = listeners;

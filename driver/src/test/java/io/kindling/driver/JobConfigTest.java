@@ -95,10 +95,19 @@ class JobConfigTest {
   }
 
   @Test
+  void averagingRunsKStepsPerRoundExceptForOneWorkerWhichRunsAnEpoch() {
+    JobConfig.Train averaging = defaultJobWith().train();
+    assertThat(averaging.roundSteps(2)).isEqualTo(10);
+    assertThat(averaging.roundSteps(1)).isEqualTo(Integer.MAX_VALUE);
+    assertThat(defaultJobWith("train.allreduce-round-steps=50").train().roundSteps(1))
+        .isEqualTo(50);
+  }
+
+  @Test
   void ringAveragingRunsAnEpochPerRoundAndMayKeepTheOptimizerStateLocal() {
     JobConfig.Train ring =
         defaultJobWith("train.sync=ring-averaging", "train.average-optimizer-state=false").train();
-    assertThat(ring.roundSteps()).isEqualTo(Integer.MAX_VALUE);
+    assertThat(ring.roundSteps(2)).isEqualTo(Integer.MAX_VALUE);
     assertThat(ring.averagingFrequency()).isEqualTo(10);
     assertThat(ring.averageOptimizerState()).isFalse();
 
