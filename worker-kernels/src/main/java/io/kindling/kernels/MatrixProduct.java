@@ -10,7 +10,6 @@ import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -51,7 +50,9 @@ final class MatrixProduct {
             b.size(0),
             b.size(1),
             transposeB,
-            c);
+            c,
+            c.size(0),
+            c.size(1));
     gemm(
         type,
         transposeA,
@@ -68,47 +69,62 @@ final class MatrixProduct {
         lead(b),
         beta,
         c,
+        0,
         lead(c));
   }
 
   /**
-   * {@code c = sum over i of op(A_i) op(B_i)}, where {@code a} is [count, rows, columns]: count
-   * matrices one after another, as a batch of per-example results lies; {@code b} is the same for
-   * its B_i, or one matrix [rows, columns] shared by every product. One BLAS call per product,
-   * adding into {@code c}: a weight or bias gradient summed over a batch without ever holding the
-   * per-example terms. All three must be row-major and contiguous, of one floating type.
+   * Matrix products over a batch: for i below the batch size, {@code op(A_i) op(B_i)}, where each
+   * of A and B is either [count, rows, columns], count matrices one after another as a batch of
+   * per-example values lies, or one matrix [rows, columns] shared by every product. A C of [count,
+   * rows, columns] gets {@code C_i = op(A_i) op(B_i) + beta C_i}; a matrix C gets their sum (plus
+   * {@code beta C}), so a weight gradient summed over the batch never holds the per-example terms.
+   * One BLAS call per example; all three must be row-major and contiguous, of one floating type.
    */
-  static void sumOverBatch(
-      INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB) {
+  static void overBatch(
+      INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB, double beta) {
     DataType type = c.dataType();
-    boolean sharedB = b.rank() == 2;
-    if (a.rank() != 3
-        || !contiguous(a, type)
-        || !(sharedB || (b.rank() == 3 && b.size(0) == a.size(0)))
-        || !contiguous(b, type)
-        || c.rank() != 2
-        || !contiguous(c, type)) {
+    long count = Math.max(a.rank() == 3 ? a.size(0) : 0, b.rank() == 3 ? b.size(0) : 0);
+    count = Math.max(count, c.rank() == 3 ? c.size(0) : 0);
+    if (!batchOrMatrix(a, count, type)
+        || !batchOrMatrix(b, count, type)
+        || !batchOrMatrix(c, count, type)
+        || (a.rank() == 2 && b.rank() == 2 && c.rank() == 2)) {
       throw new IllegalArgumentException(
-          "sum of products over a batch needs contiguous row-major "
+          "products over a batch need contiguous row-major "
               + type
-              + " arrays [count, rows, columns] (B also [rows, columns]) and a matrix result; got "
+              + " arrays, each [count, rows, columns] for one count or one matrix [rows, columns],"
+              + " and at least one a batch; got "
               + java.util.Arrays.toString(a.shape())
               + ", "
               + java.util.Arrays.toString(b.shape())
               + " into "
               + java.util.Arrays.toString(c.shape()));
     }
-    int count = (int) a.size(0);
-    int aRows = (int) a.size(1);
-    int aColumns = (int) a.size(2);
-    int bRows = (int) b.size(b.rank() - 2);
-    int bColumns = (int) b.size(b.rank() - 1);
-    int m = (int) c.size(0);
-    int n = (int) c.size(1);
+    long aRows = a.size(a.rank() - 2);
+    long aColumns = a.size(a.rank() - 1);
+    long bRows = b.size(b.rank() - 2);
+    long bColumns = b.size(b.rank() - 1);
+    int m = (int) c.size(c.rank() - 2);
+    int n = (int) c.size(c.rank() - 1);
     int k =
-        inner("sum of products", a, aRows, aColumns, transposeA, b, bRows, bColumns, transposeB, c);
-    long strideB = sharedB ? 0 : (long) bRows * bColumns;
-    for (int i = 0; i < count; i++) {
+        inner(
+            "products over a batch",
+            a,
+            aRows,
+            aColumns,
+            transposeA,
+            b,
+            bRows,
+            bColumns,
+            transposeB,
+            c,
+            m,
+            n);
+    long strideA = a.rank() == 3 ? aRows * aColumns : 0;
+    long strideB = b.rank() == 3 ? bRows * bColumns : 0;
+    long strideC = c.rank() == 3 ? (long) m * n : 0;
+    for (long i = 0; i < count; i++) {
       gemm(
           type,
           transposeA,
@@ -118,23 +134,29 @@ final class MatrixProduct {
           k,
           1.0,
           a,
-          (long) i * aRows * aColumns,
-          aColumns,
+          i * strideA,
+          (int) aColumns,
           b,
           i * strideB,
-          bColumns,
-          i == 0 ? 0.0 : 1.0,
+          (int) bColumns,
+          strideC == 0 && i > 0 ? 1.0 : beta,
           c,
+          i * strideC,
           n);
     }
-    if (count == 0) {
-      c.assign(0);
+    if (count == 0 && c.rank() == 2) {
+      c.muli(beta);
     }
   }
 
+  /** A contiguous array of {@code type}: [count, rows, columns] or a matrix. */
+  private static boolean batchOrMatrix(INDArray x, long count, DataType type) {
+    return (x.rank() == 2 || (x.rank() == 3 && x.size(0) == count)) && contiguous(x, type);
+  }
+
   /**
-   * The inner dimension of {@code op(A) op(B)} into C, for A of aRows x aColumns and B of bRows x
-   * bColumns; an error naming the shapes when they do not fit.
+   * The inner dimension of {@code op(A) op(B)} into an m x n matrix, for A of aRows x aColumns and
+   * B of bRows x bColumns; an error naming the shapes when they do not fit.
    */
   private static int inner(
       String what,
@@ -146,10 +168,12 @@ final class MatrixProduct {
       long bRows,
       long bColumns,
       boolean transposeB,
-      INDArray c) {
+      INDArray c,
+      long m,
+      long n) {
     long k = transposeA ? aRows : aColumns;
-    if ((transposeA ? aColumns : aRows) != c.size(0)
-        || (transposeB ? bRows : bColumns) != c.size(1)
+    if ((transposeA ? aColumns : aRows) != m
+        || (transposeB ? bRows : bColumns) != n
         || (transposeB ? bColumns : bRows) != k) {
       throw new IllegalArgumentException(
           what
@@ -182,6 +206,7 @@ final class MatrixProduct {
       int ldb,
       double beta,
       INDArray c,
+      long offsetC,
       int ldc) {
     int ta = transposeA ? CblasTrans : CblasNoTrans;
     int tb = transposeB ? CblasTrans : CblasNoTrans;
@@ -200,7 +225,7 @@ final class MatrixProduct {
           p.fb.at(b, offsetB),
           ldb,
           (float) beta,
-          p.fc.at(c, 0),
+          p.fc.at(c, offsetC),
           ldc);
     } else {
       cblas_dgemm(
@@ -216,7 +241,7 @@ final class MatrixProduct {
           p.db.at(b, offsetB),
           ldb,
           beta,
-          p.dc.at(c, 0),
+          p.dc.at(c, offsetC),
           ldc);
     }
   }
@@ -231,13 +256,24 @@ final class MatrixProduct {
         && lead(x) >= x.size(1);
   }
 
-  /** An array of {@code type} whose elements lie in row-major order with no gaps. */
+  /**
+   * An array of {@code type} whose elements lie in row-major order with no gaps (the stride of a
+   * dimension of size 1 never matters).
+   */
   private static boolean contiguous(INDArray x, DataType type) {
-    return x.dataType() == type
-        && (type == DataType.FLOAT || type == DataType.DOUBLE)
-        && !x.isEmpty()
-        && x.ordering() == 'c'
-        && Shape.hasDefaultStridesForShape(x);
+    if (x.dataType() != type
+        || (type != DataType.FLOAT && type != DataType.DOUBLE)
+        || x.isEmpty()) {
+      return false;
+    }
+    long step = 1;
+    for (int d = x.rank() - 1; d >= 0; d--) {
+      if (x.size(d) > 1 && x.stride(d) != step) {
+        return false;
+      }
+      step *= x.size(d);
+    }
+    return true;
   }
 
   /** The distance between rows; for one row BLAS never steps, but wants at least its length. */

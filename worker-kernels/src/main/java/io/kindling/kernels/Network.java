@@ -49,7 +49,14 @@ public final class Network {
     long trainableCount = 0;
     long stateCount = 0;
     for (int i = 0; i < spec.layers().size(); i++) {
-      Layer layer = build(i, spec.layers().get(i), shapes.get(i), shapes.get(i + 1), dataType);
+      Layer layer =
+          build(
+              i,
+              spec.layers().get(i),
+              shapes.get(i),
+              shapes.get(i + 1),
+              dataType,
+              trainableCount == 0);
       built.add(layer);
       trainableCount += layer.numParams();
       stateCount += layer.numState();
@@ -90,12 +97,17 @@ public final class Network {
     }
   }
 
-  private Layer build(int index, LayerSpec spec, int[] in, int[] out, DataType dataType) {
+  /**
+   * @param first whether no earlier layer has parameters: the network will ask this layer for its
+   *     parameter gradients only, never for its input gradient
+   */
+  private Layer build(
+      int index, LayerSpec spec, int[] in, int[] out, DataType dataType, boolean first) {
     if (spec instanceof LayerSpec.Dense d) {
       return new DenseLayer(in[0], d);
     }
     if (spec instanceof LayerSpec.Conv2d c) {
-      return new Conv2dLayer(in, out, c);
+      return new Conv2dLayer(in, out, c, first);
     }
     if (spec instanceof LayerSpec.Pooling2d p) {
       return new Pooling2dLayer(out, p);
@@ -119,7 +131,7 @@ public final class Network {
       return new PositionalEncodingLayer(in);
     }
     if (spec instanceof LayerSpec.PatchEmbedding p) {
-      return new PatchEmbeddingLayer(in, out, p);
+      return new PatchEmbeddingLayer(in, out, p, first);
     }
     if (spec instanceof LayerSpec.SelfAttention a) {
       return new SelfAttentionLayer(in, a.heads(), a.causal(), a.init(), dataType);

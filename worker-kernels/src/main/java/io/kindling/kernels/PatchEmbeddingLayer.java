@@ -13,11 +13,15 @@ final class PatchEmbeddingLayer implements Layer {
   private final int dim;
   private long[] gridShape;
 
-  PatchEmbeddingLayer(int[] inputShape, int[] outputShape, LayerSpec.PatchEmbedding spec) {
+  /**
+   * @param first whether no earlier layer has parameters (see {@link Conv2dLayer})
+   */
+  PatchEmbeddingLayer(
+      int[] inputShape, int[] outputShape, LayerSpec.PatchEmbedding spec, boolean first) {
     this.patches = outputShape[0];
     this.dim = spec.dim();
     LayerSpec.Conv2d conv = spec.projection();
-    this.projection = new Conv2dLayer(inputShape, conv.outputShape(0, inputShape), conv);
+    this.projection = new Conv2dLayer(inputShape, conv.outputShape(0, inputShape), conv, first);
   }
 
   @Override
@@ -44,7 +48,16 @@ final class PatchEmbeddingLayer implements Layer {
 
   @Override
   public INDArray backward(INDArray outputGradient) {
-    INDArray dGrid = outputGradient.permute(0, 2, 1).dup('c').reshape('c', gridShape);
-    return projection.backward(dGrid);
+    return projection.backward(grid(outputGradient));
+  }
+
+  @Override
+  public void backwardParameters(INDArray outputGradient) {
+    projection.backwardParameters(grid(outputGradient));
+  }
+
+  /** [batch, patches, dim] back to the convolution's [batch, dim, H / patch, W / patch]. */
+  private INDArray grid(INDArray sequence) {
+    return sequence.permute(0, 2, 1).dup('c').reshape('c', gridShape);
   }
 }

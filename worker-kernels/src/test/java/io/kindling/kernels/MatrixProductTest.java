@@ -97,22 +97,36 @@ class MatrixProductTest {
       INDArray a = Nd4j.rand(type, 4, 3, 5).subi(0.5); // 4 examples of [3, 5]
       INDArray b = Nd4j.rand(type, 4, 2, 5).subi(0.5); // 4 examples of [2, 5], used transposed
       INDArray shared = Nd4j.rand(type, 5, 1).subi(0.5);
-      INDArray expected = Nd4j.zeros(type, 3, 2);
+      INDArray c = Nd4j.rand(type, 3, 2);
+      INDArray expected = c.mul(0.5);
       INDArray expectedShared = Nd4j.zeros(type, 3, 1);
       for (int i = 0; i < 4; i++) {
         INDArray ai = a.slice(i);
         expected.addi(ai.mmul(b.slice(i).transpose()));
         expectedShared.addi(ai.mmul(shared));
       }
-      INDArray c = Nd4j.rand(type, 3, 2); // overwritten, not added to
-      MatrixProduct.sumOverBatch(a, b, c, false, true);
+      MatrixProduct.overBatch(a, b, c, false, true, 0.5);
       assertThat(c.sub(expected).amaxNumber().doubleValue()).as("%s", type).isLessThan(tolerance);
-      INDArray cShared = Nd4j.rand(type, 3, 1);
-      MatrixProduct.sumOverBatch(a, shared, cShared, false, false);
+      INDArray cShared = Nd4j.rand(type, 3, 1); // overwritten with beta 0, not added to
+      MatrixProduct.overBatch(a, shared, cShared, false, false, 0.0);
       assertThat(cShared.sub(expectedShared).amaxNumber().doubleValue())
           .as("%s, shared B", type)
           .isLessThan(tolerance);
     }
+  }
+
+  @Test
+  void multipliesEachExampleBySharedA() {
+    Nd4j.getRandom().setSeed(8);
+    INDArray w = Nd4j.rand(DataType.FLOAT, 3, 5).subi(0.5);
+    INDArray x = Nd4j.rand(DataType.FLOAT, 4, 5, 6).subi(0.5);
+    INDArray z = Nd4j.rand(DataType.FLOAT, 4, 3, 6);
+    INDArray expected = z.dup();
+    for (int i = 0; i < 4; i++) {
+      expected.slice(i).addi(w.mmul(x.slice(i)));
+    }
+    MatrixProduct.overBatch(w, x, z, false, false, 1.0);
+    assertThat(z.sub(expected).amaxNumber().doubleValue()).isLessThan(1e-5);
   }
 
   @Test
@@ -121,13 +135,18 @@ class MatrixProductTest {
     INDArray c = Nd4j.create(DataType.FLOAT, 3, 2);
     assertThatThrownBy(
             () ->
-                MatrixProduct.sumOverBatch(
-                    a.permute(0, 2, 1), Nd4j.rand(DataType.FLOAT, 4, 3, 2), c, true, false))
+                MatrixProduct.overBatch(
+                    a.permute(0, 2, 1), Nd4j.rand(DataType.FLOAT, 4, 3, 2), c, true, false, 0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("contiguous");
     assertThatThrownBy(
-            () -> MatrixProduct.sumOverBatch(a, Nd4j.rand(DataType.FLOAT, 4, 2, 4), c, false, true))
+            () -> MatrixProduct.overBatch(a, Nd4j.rand(DataType.FLOAT, 4, 2, 4), c, false, true, 0))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("sum of products of shapes [4, 3, 5] and [4, 2, 4]^T");
+        .hasMessageContaining("products over a batch of shapes [4, 3, 5] and [4, 2, 4]^T");
+    assertThatThrownBy(
+            () ->
+                MatrixProduct.overBatch(a, Nd4j.rand(DataType.FLOAT, 3, 5, 2), c, false, false, 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("for one count");
   }
 }

@@ -101,4 +101,31 @@ class NetworkTest {
     assertThat(last).isLessThan(first / 5);
     assertThat(cm.accuracy()).isGreaterThan(0.97);
   }
+
+  /**
+   * A first convolution trains through im2col and BLAS but predicts through libnd4j's conv2d: both
+   * must compute the same layer, for every padding, stride and kernel shape.
+   */
+  @Test
+  void firstConvolutionComputesTheSameInTrainingAsInPrediction() {
+    LayerSpec.Conv2d[] convolutions = {
+      new LayerSpec.Conv2d(3, 3, 1, LayerSpec.Padding.SAME, Activation.RELU),
+      new LayerSpec.Conv2d(3, 3, 2, LayerSpec.Padding.SAME, Activation.TANH),
+      new LayerSpec.Conv2d(2, 3, 1, LayerSpec.Padding.VALID, Activation.IDENTITY),
+      new LayerSpec.Conv2d(
+          2, 2, 3, 1, 2, LayerSpec.Padding.SAME, Activation.IDENTITY, Init.HE_UNIFORM)
+    };
+    for (LayerSpec.Conv2d conv : convolutions) {
+      NetworkSpec spec =
+          NetworkSpec.input(2, 7, 6).layer(conv).flatten().dense(4).loss(Loss.MEAN_SQUARED_ERROR);
+      Network network = Network.create(spec, 3);
+      org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(4);
+      var x = org.nd4j.linalg.factory.Nd4j.randn(org.nd4j.linalg.api.buffer.DataType.FLOAT, 5, 84);
+      var trained = network.output(x, true);
+      var predicted = network.output(x, false);
+      assertThat(trained.sub(predicted).amaxNumber().doubleValue())
+          .as(conv.toString())
+          .isLessThan(1e-5);
+    }
+  }
 }
