@@ -94,19 +94,24 @@ final class MemoryPlan {
   }
 
   /**
-   * Values per example of the im2col matrix a convolution builds for its weight gradient when it is
-   * the network's first layer with parameters (channels x kernel x output positions), else 0.
+   * Values per example of the im2col matrix a convolution (or patch embedding) keeps from its
+   * forward to its backward pass when it is the network's first layer with parameters (channels x
+   * kernel x output positions), else 0.
    */
-  private static long firstLayerColumns(NetworkSpec spec) {
+  static long firstLayerColumns(NetworkSpec spec) {
     List<int[]> shapes = spec.shapes();
     for (int i = 0; i < spec.layers().size(); i++) {
       LayerSpec layer = spec.layers().get(i);
-      if (layer.numParams(shapes.get(i)) == 0) {
+      int[] in = shapes.get(i);
+      if (layer.numParams(in) == 0) {
         continue;
       }
-      if (layer instanceof LayerSpec.Conv2d conv) {
-        int[] out = shapes.get(i + 1);
-        return (long) shapes.get(i)[0] * conv.kernelHeight() * conv.kernelWidth() * out[1] * out[2];
+      int[] out = shapes.get(i + 1);
+      if (layer instanceof LayerSpec.Conv2d c) {
+        return (long) in[0] * c.kernelHeight() * c.kernelWidth() * out[1] * out[2];
+      }
+      if (layer instanceof LayerSpec.PatchEmbedding p) {
+        return (long) in[0] * p.patch() * p.patch() * out[0]; // out: [patches, dim]
       }
       return 0;
     }

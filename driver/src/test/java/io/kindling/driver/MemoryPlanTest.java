@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kindling.kernels.Activation;
+import io.kindling.kernels.LayerSpec;
 import io.kindling.kernels.Loss;
 import io.kindling.kernels.NetworkSpec;
 import io.kindling.kernels.OptimizerSpec;
@@ -118,6 +119,38 @@ class MemoryPlanTest {
           .hasMessageContaining("model state")
           .hasMessageContaining("set --conf spark.executor.memory=");
     }
+  }
+
+  @Test
+  void aFirstConvolutionHoldsItsIm2colMatrixFromForwardToBackward() {
+    NetworkSpec conv =
+        NetworkSpec.input(3, 32, 32)
+            .conv2d(8, 5, 1, LayerSpec.Padding.SAME, Activation.RELU)
+            .flatten()
+            .dense(10)
+            .loss(Loss.SOFTMAX_CROSS_ENTROPY);
+    long columns = 3 * 5 * 5 * 32 * 32;
+    assertThat(MemoryPlan.firstLayerColumns(conv)).isEqualTo(columns);
+    TrainingPlan plan = new TrainingPlan(conv, OptimizerSpec.adam(1e-3), 64, 1, 1);
+    assertThat(MemoryPlan.nativeBytesPerTask(plan, MemoryPlan.Sync.AVERAGING, 1))
+        .isGreaterThan(4L * 64 * columns);
+    // After a layer with parameters the convolution computes its input gradient through conv2d_bp.
+    NetworkSpec second =
+        NetworkSpec.input(3, 32, 32)
+            .batchNorm()
+            .conv2d(8, 5, 1, LayerSpec.Padding.SAME, Activation.RELU)
+            .flatten()
+            .dense(10)
+            .loss(Loss.SOFTMAX_CROSS_ENTROPY);
+    assertThat(MemoryPlan.firstLayerColumns(second)).isZero();
+    NetworkSpec patches =
+        NetworkSpec.input(1, 28, 28)
+            .patchEmbedding(7, 16)
+            .globalAveragePooling()
+            .dense(10)
+            .loss(Loss.SOFTMAX_CROSS_ENTROPY);
+    assertThat(MemoryPlan.firstLayerColumns(patches)).isEqualTo(1 * 7 * 7 * 4 * 4);
+    assertThat(MemoryPlan.firstLayerColumns(BIG.network())).isZero();
   }
 
   @Test
