@@ -204,9 +204,6 @@ final class RingCollective implements AutoCloseable {
       return;
     }
     this.selector = Selector.open();
-    this.outgoing = Frame.over(ByteBuffer.allocateDirect(HEADER_BYTES + 4 * FRAME_FLOATS));
-    this.incoming = Frame.over(ByteBuffer.allocateDirect(HEADER_BYTES + 4 * FRAME_FLOATS));
-    this.received = new float[FRAME_FLOATS];
     Mac mac = mac(secret);
     long deadline = System.nanoTime() + timeoutNanos;
     SocketChannel out = null;
@@ -256,6 +253,14 @@ final class RingCollective implements AutoCloseable {
     }
     this.next = out;
     this.previous = in;
+    // Frame buffers only for the links that stay on TCP: 4 MB of direct memory each.
+    this.outgoing = nextRing == null ? tcpFrame() : null;
+    this.incoming = previousRing == null ? tcpFrame() : null;
+    this.received = new float[previousRing == null ? FRAME_FLOATS : SHARED_FRAME_FLOATS];
+  }
+
+  private static Frame tcpFrame() {
+    return Frame.over(ByteBuffer.allocateDirect(HEADER_BYTES + 4 * FRAME_FLOATS));
   }
 
   /**
@@ -426,8 +431,12 @@ final class RingCollective implements AutoCloseable {
     int sendEnd = offset + chunkStart(send + 1, length, size);
     int receiveAt = offset + chunkStart(receive, length, size);
     int receiveEnd = offset + chunkStart(receive + 1, length, size);
-    outgoing.bytes().clear().limit(0);
-    expectFrame(receiveEnd - receiveAt, wire);
+    if (outgoing != null) {
+      outgoing.bytes().clear().limit(0);
+    }
+    if (incoming != null) {
+      expectFrame(receiveEnd - receiveAt, wire);
+    }
     long quietSince = System.nanoTime();
     while (true) {
       boolean moved = false;
@@ -472,7 +481,7 @@ final class RingCollective implements AutoCloseable {
           }
         }
       }
-      boolean sending = sendAt < sendEnd || outgoing.bytes().hasRemaining();
+      boolean sending = sendAt < sendEnd || (outgoing != null && outgoing.bytes().hasRemaining());
       boolean receiving = receiveAt < receiveEnd;
       if (!sending && !receiving) {
         return;
