@@ -566,7 +566,15 @@ final class RingStage {
    */
   private static final class Listeners {
     /** A listener, and what its task kept (null while a round uses it, or none). */
-    private record Open(ServerSocketChannel channel, Kept kept, long lastUsed) {}
+    private record Open(ServerSocketChannel channel, Kept kept, long lastUsed) {
+      /** Closes the listener and whatever its task kept. */
+      void close() {
+        closeQuietly(channel);
+        if (kept != null) {
+          kept.close();
+        }
+      }
+    }
 
     private static final Map<String, Open> OPEN = new ConcurrentHashMap<>();
     private static final long IDLE_NANOS = TimeUnit.MINUTES.toNanos(10);
@@ -623,20 +631,14 @@ final class RingStage {
           });
       Open replaced = OPEN.put(key, new Open(channel, null, now));
       if (replaced != null) {
-        closeQuietly(replaced.channel);
-        if (replaced.kept != null) {
-          replaced.kept.close();
-        }
+        replaced.close();
       }
     }
 
     static void close(String key) {
       Open open = OPEN.remove(key);
       if (open != null) {
-        closeQuietly(open.channel);
-        if (open.kept != null) {
-          open.kept.close();
-        }
+        open.close();
       }
     }
 
