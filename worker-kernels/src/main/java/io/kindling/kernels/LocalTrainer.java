@@ -1,13 +1,16 @@
 package io.kindling.kernels;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The local training step: one minibatch forward and backward ({@link MinibatchGradient}), then the
  * update of the whole network by an optimizer whose state sits in a flat buffer beside the
  * parameters. Every temporary lives in a workspace, so a warm step allocates nothing. The update
  * touches only the network's trainable parameters; running statistics change only through the
- * forward pass.
+ * forward pass. With several threads each updates its own range of the parameters (see {@link
+ * MinibatchGradient}), with its own share of the optimizer state: every rule is element-wise, so
+ * the update is the same however many ranges it is cut into.
  *
  * <p>{@link #exportState}/{@link #importState} move parameters and optimizer state as one vector
  * {@code [parameters | optimizer state]}: what synchronisation averages and checkpoints save.
@@ -18,8 +21,19 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class LocalTrainer {
   private final Network network;
   private final MinibatchGradient gradient;
-  private final ParameterUpdate update;
   private final long seed;
+
+  /** The update of range t of the trainable parameters; null for an empty range. */
+  private final ParameterUpdate[] updates;
+
+  private final long[] bounds;
+  private final INDArray[] parameterRanges;
+  private final INDArray[] gradientRanges;
+
+  private final boolean clips;
+
+  /** The step's update, handed to {@link MinibatchGradient} to run on every thread. */
+  private final Update step = new Update();
 
   public LocalTrainer(Network network, OptimizerSpec optimizer, int batchSize) {
     this(network, optimizer, batchSize, 0);
@@ -44,10 +58,29 @@ public final class LocalTrainer {
     }
     this.network = network;
     this.gradient = new MinibatchGradient(network, batchSize, threads);
-    this.update =
-        ParameterUpdate.create(
-            optimizer, network.trainable().length(), network.params().dataType());
     this.seed = seed;
+    this.clips = optimizer.clipNorm() > 0;
+    this.bounds = gradient.rangeBounds();
+    int ranges = bounds.length - 1;
+    this.updates = new ParameterUpdate[ranges];
+    this.parameterRanges = new INDArray[ranges];
+    this.gradientRanges = new INDArray[ranges];
+    for (int t = 0; t < ranges; t++) {
+      if (bounds[t] < bounds[t + 1]) {
+        updates[t] =
+            ParameterUpdate.create(
+                optimizer, bounds[t + 1] - bounds[t], network.params().dataType());
+        parameterRanges[t] = range(network.trainable(), t);
+        gradientRanges[t] = range(network.gradients(), t);
+      }
+    }
+  }
+
+  /** Range t of a vector as long as the trainable parameters; the vector itself when whole. */
+  private INDArray range(INDArray vector, int t) {
+    return bounds[t] == 0 && bounds[t + 1] == vector.length()
+        ? vector
+        : vector.get(NDArrayIndex.interval(bounds[t], bounds[t + 1]));
   }
 
   public Network network() {
@@ -60,12 +93,25 @@ public final class LocalTrainer {
 
   /** Length of the vector {@code [parameters | optimizer state]}. */
   public int stateSize() {
-    return network.numParams() + update.stateSize();
+    int size = network.numParams();
+    for (ParameterUpdate update : updates) {
+      size += update == null ? 0 : update.stateSize();
+    }
+    return size;
   }
 
   public void exportState(float[] dst) {
     network.readParams(dst, 0);
-    update.exportState(dst, network.numParams());
+    for (int t = 0; t < updates.length; t++) {
+      if (updates[t] != null) {
+        updates[t].exportState(dst, stateOffset(t), network.numTrainableParams());
+      }
+    }
+  }
+
+  /** Where range t's optimizer state starts in the state vector (its first component's place). */
+  private int stateOffset(int t) {
+    return network.numParams() + Math.toIntExact(bounds[t]);
   }
 
   public void importState(float[] src) {
@@ -74,7 +120,11 @@ public final class LocalTrainer {
           "state vector has " + src.length + " values; this trainer needs " + stateSize());
     }
     network.writeParams(src, 0);
-    update.importState(src, network.numParams());
+    for (int t = 0; t < updates.length; t++) {
+      if (updates[t] != null) {
+        updates[t].importState(src, stateOffset(t), network.numTrainableParams());
+      }
+    }
   }
 
   /** The seed of step {@code iteration} of a trainer seeded with {@code seed}. */
@@ -113,12 +163,27 @@ public final class LocalTrainer {
       int iteration,
       int epoch,
       long stepSeed) {
+    step.iteration = iteration;
+    step.epoch = epoch;
     try (var ws = Workspaces.training()) {
-      double loss = gradient.computeInWorkspace(block, order, from, count, stepSeed);
-      INDArray grad = network.gradients();
-      double norm = update.needsGradientNorm() ? grad.norm2Number().doubleValue() : 0;
-      update.apply(network.trainable(), grad, norm, iteration, epoch);
-      return loss;
+      return gradient.computeInWorkspace(block, order, from, count, stepSeed, step);
+    }
+  }
+
+  /** The optimizer's update of one range, on the thread that combined its gradient. */
+  private final class Update implements MinibatchGradient.RangeWork {
+    private int iteration;
+    private int epoch;
+
+    @Override
+    public boolean needsGradientNorm() {
+      return clips;
+    }
+
+    @Override
+    public void apply(int range, double gradientNorm) {
+      updates[range].apply(
+          parameterRanges[range], gradientRanges[range], gradientNorm, iteration, epoch);
     }
   }
 }

@@ -50,13 +50,13 @@ public final class OptimizerShard implements AutoCloseable {
   /** Replaces the shard's optimizer state with {@code src[offset, offset + stateSize())}. */
   public void importState(float[] src, int offset) {
     if (update != null) {
-      update.importState(src, offset);
+      update.importState(src, offset, to - from);
     }
   }
 
   public void exportState(float[] dst, int offset) {
     if (update != null) {
-      update.exportState(dst, offset);
+      update.exportState(dst, offset, to - from);
     }
   }
 

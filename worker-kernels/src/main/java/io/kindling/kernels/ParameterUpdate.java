@@ -39,16 +39,28 @@ abstract sealed class ParameterUpdate permits AdamUpdate, RuleUpdate {
     return stateSize;
   }
 
-  final void importState(float[] src, int offset) {
-    if (stateSize > 0) {
-      HostCopy.toDevice(src, offset, state);
+  /**
+   * Replaces the state: component c (e.g. Adam's m, then v) from {@code src[offset + c * stride,
+   * ... + length)}. The stride is the length of the vector the state belongs to: this run's own
+   * length, or the whole network's when this run is one range of it.
+   */
+  final void importState(float[] src, int offset, int stride) {
+    int length = componentLength();
+    for (int c = 0; c * length < stateSize; c++) {
+      HostCopy.toDevice(src, offset + c * stride, state, (long) c * length, length);
     }
   }
 
-  final void exportState(float[] dst, int offset) {
-    if (stateSize > 0) {
-      HostCopy.toHost(state, dst, offset);
+  /** Writes the state where {@link #importState} reads it. */
+  final void exportState(float[] dst, int offset, int stride) {
+    int length = componentLength();
+    for (int c = 0; c * length < stateSize; c++) {
+      HostCopy.toHost(state, (long) c * length, dst, offset + c * stride, length);
     }
+  }
+
+  private int componentLength() {
+    return stateSize == 0 ? 0 : stateSize / optimizer.stateComponents();
   }
 
   /** Whether {@link #apply} needs the gradient's norm: only to clip it. */

@@ -194,8 +194,8 @@ class OptimizerTest {
           .containsExactly(nd4jParams.toFloatVector(), within(2e-6f));
       float[] fusedState = new float[2 * n];
       float[] nd4jState = new float[2 * n];
-      fused.exportState(fusedState, 0);
-      nd4j.exportState(nd4jState, 0);
+      fused.exportState(fusedState, 0, n);
+      nd4j.exportState(nd4jState, 0, n);
       assertThat(fusedState)
           .as(optimizer.kind() + " moments")
           .containsExactly(nd4jState, within(1e-6f));

@@ -17,6 +17,17 @@ class TrainingStepTest {
           .dense(3)
           .loss(Loss.SOFTMAX_CROSS_ENTROPY);
 
+  /**
+   * No dropout and no batch normalisation (whose statistics are each part's own): threads sharing a
+   * step compute what one thread does, up to the order of sums.
+   */
+  private static final NetworkSpec PLAIN_MLP =
+      NetworkSpec.input(6)
+          .dense(16, Activation.TANH)
+          .dense(8, Activation.RELU)
+          .dense(3)
+          .loss(Loss.SOFTMAX_CROSS_ENTROPY);
+
   private static ExampleBlock blobs(int n, int width, int classes, long seed) {
     Random r = new Random(seed);
     float[] x = new float[n * width];
@@ -201,24 +212,78 @@ class TrainingStepTest {
 
   @Test
   void threadsSharingAMinibatchComputeItsGradientAndLoss() {
-    // No dropout and no batch normalisation, whose statistics are each part's own.
-    NetworkSpec mlp =
-        NetworkSpec.input(6)
-            .dense(16, Activation.TANH)
-            .dense(8, Activation.RELU)
-            .dense(3)
-            .loss(Loss.SOFTMAX_CROSS_ENTROPY);
     ExampleBlock block = blobs(40, 6, 3, 2);
     // 12 rows over 2 and 3 threads, 7 rows over 3 (3 + 2 + 2), 1 row over 2 (the second idle).
     int[][] cases = {{0, 12, 2}, {4, 12, 3}, {20, 7, 3}, {33, 1, 2}};
     for (int[] c : cases) {
-      float[] one = gradientAndLoss(mlp, block, c[0], c[1], 1);
-      float[] shared = gradientAndLoss(mlp, block, c[0], c[1], c[2]);
-      for (int i = 0; i < one.length; i++) {
-        assertThat(shared[i])
-            .as("rows %d+%d on %d threads, value %d", c[0], c[1], c[2], i)
-            .isCloseTo(one[i], within(1e-5f + 1e-4f * Math.abs(one[i])));
+      assertCloseToOneThread(
+          gradientAndLoss(PLAIN_MLP, block, c[0], c[1], c[2]),
+          gradientAndLoss(PLAIN_MLP, block, c[0], c[1], 1),
+          String.format("rows %d+%d on %d threads", c[0], c[1], c[2]));
+    }
+  }
+
+  private static void assertCloseToOneThread(float[] shared, float[] one, String what) {
+    assertThat(shared).as(what).hasSameSizeAs(one);
+    for (int i = 0; i < one.length; i++) {
+      assertThat(shared[i])
+          .as("%s, value %d", what, i)
+          .isCloseTo(one[i], within(1e-5f + 1e-4f * Math.abs(one[i])));
+    }
+  }
+
+  /** The state after {@code steps} steps of 12 rows, the trainer's threads sharing each step. */
+  private static float[] trainShared(
+      NetworkSpec spec, OptimizerSpec optimizer, int threads, int steps) {
+    ExampleBlock block = blobs(48, 6, 3, 3);
+    LocalTrainer trainer = new LocalTrainer(Network.create(spec, 2), optimizer, 12, 7, threads);
+    for (int s = 0; s < steps; s++) {
+      trainer.step(block, identity(48), (s * 12) % 48, s == 2 ? 7 : 12, s, 0);
+    }
+    float[] state = new float[trainer.stateSize()];
+    trainer.exportState(state);
+    return state;
+  }
+
+  @Test
+  void threadsSharingEachStepUpdateAsOneThreadDoes() {
+    // Each thread combines and updates its own range, with its own share of the optimizer state:
+    // after several steps the parameters and every state component are one thread's, up to the
+    // order of the gradient sums. The tiny network's first range is empty (ranges align to 16).
+    NetworkSpec tiny = NetworkSpec.input(6).dense(3).loss(Loss.SOFTMAX_CROSS_ENTROPY);
+    OptimizerSpec[] optimizers = {
+      OptimizerSpec.adam(0.05).withClipNorm(0.5).withL2(1e-3),
+      OptimizerSpec.nesterov(0.1, 0.9),
+      OptimizerSpec.rmsprop(0.01).withClipNorm(0.3)
+    };
+    for (NetworkSpec spec : new NetworkSpec[] {PLAIN_MLP, tiny}) {
+      for (OptimizerSpec optimizer : optimizers) {
+        float[] one = trainShared(spec, optimizer, 1, 5);
+        float[] start = trainShared(spec, optimizer, 1, 0);
+        for (int threads = 2; threads <= 3; threads++) {
+          assertCloseToOneThread(
+              trainShared(spec, optimizer, threads, 5),
+              one,
+              spec.describe() + ", " + optimizer + " on " + threads + " threads");
+        }
+        assertThat(one).as("the steps moved the state").isNotEqualTo(start);
       }
+    }
+  }
+
+  @Test
+  void aFailingPartFailsTheStepAndTheNextStepRuns() {
+    ExampleBlock good = blobs(12, 6, 3, 1);
+    LocalTrainer trainer =
+        new LocalTrainer(Network.create(DROPOUT_MLP, 1), OptimizerSpec.adam(0.01), 12, 1, 2);
+    for (int row : new int[] {1, 10}) { // in the calling thread's rows, then the other's
+      int[] labels = good.labels().clone();
+      labels[row] = 7;
+      ExampleBlock bad = new ExampleBlock(12, 6, good.features(), labels);
+      assertThatThrownBy(() -> trainer.step(bad, identity(12), 0, 12, 0, 0))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("row " + row + " has label 7");
+      assertThat(trainer.step(good, identity(12), 0, 12, 0, 0)).isFinite();
     }
   }
 }
