@@ -108,8 +108,7 @@ final class PredictCommand implements Callable<Integer> {
 
   private static Iterator<Row> predict(
       NetworkSpec spec, float[] params, Iterator<ExampleBlock> blocks) {
-    Network network = Network.create(spec, 0);
-    network.writeParams(params, 0);
+    Network network = Network.withParameters(spec, params);
     int classes = spec.outputSize();
     List<Row> rows = new ArrayList<>();
     while (blocks.hasNext()) {

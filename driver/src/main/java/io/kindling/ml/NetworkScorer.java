@@ -29,9 +29,7 @@ final class NetworkScorer implements Serializable {
 
   /** A network holding the parameters, for one thread's use (networks keep per-call buffers). */
   Network network() {
-    Network network = Network.create(spec, 0);
-    network.writeParams(parameters, 0);
-    return network;
+    return Network.withParameters(spec, parameters);
   }
 
   /**

@@ -30,6 +30,20 @@ class NetworkTest {
   }
 
   @Test
+  void aNetworkMadeFromParametersHoldsThemAndRefusesTooFew() {
+    NetworkSpec spec = NetworkSpec.input(2).dense(1).loss(Loss.MEAN_SQUARED_ERROR);
+    // A state vector may run on past the parameters (optimizer state): the rest is not read.
+    Network net = Network.withParameters(spec, new float[] {2f, 3f, 0.5f, 99f});
+    float[] params = new float[3];
+    net.readParams(params, 0);
+    assertThat(params).containsExactly(2f, 3f, 0.5f);
+    assertThat(net.predict(new float[] {1f, 1f}, 1)).containsExactly(5.5f);
+    assertThatThrownBy(() -> Network.withParameters(spec, new float[2]))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("has 3 parameters; got 2 values");
+  }
+
+  @Test
   void sameSeedGivesSameParameters() {
     float[] a = new float[SPEC.numParams() > 0 ? (int) SPEC.numParams() : 0];
     float[] b = a.clone();
