@@ -4,6 +4,7 @@ import io.kindling.kernels.Evaluation;
 import io.kindling.kernels.ExampleBlock;
 import io.kindling.kernels.Network;
 import io.kindling.kernels.NetworkSpec;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.function.BiConsumer;
@@ -24,6 +25,8 @@ final class Evaluator {
   /**
    * Scores the model on the blocks: a {@link io.kindling.kernels.ConfusionMatrix} over {@code
    * classes} classes, or {@link io.kindling.kernels.RegressionMetrics} when {@code classes} is 0.
+   *
+   * @param parameters the parameters, or a state vector that starts with them
    */
   static Evaluation evaluate(
       JavaSparkContext spark,
@@ -31,7 +34,11 @@ final class Evaluator {
       NetworkSpec spec,
       float[] parameters,
       int classes) {
-    Broadcast<float[]> params = spark.broadcast(parameters);
+    // A training state also holds the optimizer's: ship only the parameters (a third of it, Adam).
+    int numParams = Math.toIntExact(spec.numParams());
+    Broadcast<float[]> params =
+        spark.broadcast(
+            parameters.length > numParams ? Arrays.copyOf(parameters, numParams) : parameters);
     try {
       return data.mapPartitions(blocks -> score(spec, params.value(), classes, blocks))
           .treeAggregate(Evaluation.of(classes, TOP_K), Evaluation::merge, Evaluation::merge);
