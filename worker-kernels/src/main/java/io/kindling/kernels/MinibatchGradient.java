@@ -62,10 +62,12 @@ public final class MinibatchGradient {
   /** The threads of the parts; their idle threads end after a minute, so nothing needs closing. */
   private final StepThreads team;
 
-  /** The step that {@link #team} runs: set for the step, cleared after it. */
+  /** What {@link #team} runs each step: one part of it. */
   private final IntConsumer part = this::computeAsPart;
 
+  /** The step {@link #team} is running: set before it, cleared after it. */
   private ExampleBlock stepBlock;
+
   private int[] stepOrder;
   private int stepFrom;
   private int stepCount;
