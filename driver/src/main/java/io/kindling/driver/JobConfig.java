@@ -448,6 +448,7 @@ public final class JobConfig {
       String sync,
       int averagingFrequency,
       boolean averageOptimizerState,
+      int averageLag,
       String learningRateScaling,
       int aggregationDepth,
       double maxLossRatio,
@@ -519,6 +520,7 @@ public final class JobConfig {
         sync,
         positive("train.averaging-frequency"),
         averageOptimizerState(sync),
+        averageLag(sync),
         oneOf("train.learning-rate-scaling", List.of("none", "linear", "sqrt")),
         positive("train.aggregation-depth"),
         typed("train.max-loss-ratio", config::getDouble),
@@ -563,6 +565,34 @@ public final class JobConfig {
               + " the optimizer state is always synchronised with the parameters)");
     }
     return every;
+  }
+
+  /** Averages that lag carry only the parameters, which only ring averaging can leave alone. */
+  private int averageLag(String sync) {
+    String key = "train.average-lag";
+    int lag = nonNegative(key);
+    int k = config.getInt("train.averaging-frequency");
+    if (lag > k) {
+      throw new ConfigException(
+          describe(config.getValue(key))
+              + ": "
+              + key
+              + " = "
+              + lag
+              + " is more than train.averaging-frequency = "
+              + k
+              + ": an average must land before the next is taken");
+    }
+    if (lag > 0
+        && (!sync.equals("ring-averaging") || config.getBoolean("train.average-optimizer-state"))) {
+      throw new ConfigException(
+          describe(config.getValue(key))
+              + ": "
+              + key
+              + " > 0 needs train.sync = ring-averaging and train.average-optimizer-state = false"
+              + " (the averages it computes in the background carry only the parameters)");
+    }
+    return lag;
   }
 
   /** Top-k's share of gradient entries; it replaces bf16 gradients rather than combining. */

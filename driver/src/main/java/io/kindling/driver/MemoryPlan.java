@@ -40,13 +40,18 @@ final class MemoryPlan {
    *
    * @param name {@code train.sync}
    * @param topK the all-reduce's share of gradient entries sent per step (0: dense)
+   * @param lagging whether ring averaging's averages run in the background, each task holding a
+   *     snapshot of its parameters and their sum in flight
    */
-  record Sync(String name, double topK) {
-    static final Sync AVERAGING = new Sync("averaging", 0);
-    static final Sync ALLREDUCE = new Sync("allreduce", 0);
+  record Sync(String name, double topK, boolean lagging) {
+    static final Sync AVERAGING = new Sync("averaging", 0, false);
+    static final Sync ALLREDUCE = new Sync("allreduce", 0, false);
 
     static Sync of(JobConfig.Train train) {
-      return new Sync(train.sync(), train.sync().equals("allreduce") ? train.allreduceTopk() : 0);
+      return new Sync(
+          train.sync(),
+          train.sync().equals("allreduce") ? train.allreduceTopk() : 0,
+          train.averageLag() > 0);
     }
 
     /** Whether each task holds only its 1/W of the optimizer state. */
@@ -145,6 +150,9 @@ final class MemoryPlan {
     }
     if (sync.ring()) {
       perTask += Communication.FRAME_FLOATS;
+    }
+    if (sync.lagging()) {
+      perTask += 2 * all;
     }
     if (sync.topK() > 0) {
       perTask += 2 * trainable + 2 * (long) Math.ceil(sync.topK() * trainable) * workers;

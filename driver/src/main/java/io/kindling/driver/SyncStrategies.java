@@ -27,6 +27,7 @@ final class SyncStrategies {
             plan,
             train.averagingFrequency(),
             train.averageOptimizerState(),
+            train.averageLag(),
             train.allreduceTimeout(),
             train.allreduceAttempts(),
             train.ringSharedMemory());

@@ -118,6 +118,36 @@ class JobConfigTest {
   }
 
   @Test
+  void laggingAveragesNeedRingAveragingOfTheParametersAloneAndLandWithinAPeriod() {
+    assertThat(defaultJobWith("train.sync=ring-averaging").train().averageLag()).isZero();
+    JobConfig.Train lagging =
+        defaultJobWith(
+                "train.sync=ring-averaging",
+                "train.average-optimizer-state=false",
+                "train.average-lag=2")
+            .train();
+    assertThat(lagging.averageLag()).isEqualTo(2);
+
+    assertThatThrownBy(
+            () -> defaultJobWith("train.sync=ring-averaging", "train.average-lag=1").train())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("--set train.average-lag=1")
+        .hasMessageContaining("train.average-optimizer-state = false");
+    assertThatThrownBy(() -> defaultJobWith("train.average-lag=1").train())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("needs train.sync = ring-averaging");
+    assertThatThrownBy(
+            () ->
+                defaultJobWith(
+                        "train.sync=ring-averaging",
+                        "train.average-optimizer-state=false",
+                        "train.average-lag=11")
+                    .train())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("more than train.averaging-frequency = 10");
+  }
+
+  @Test
   void missingJobListsTheAvailableOnes() {
     assertThatThrownBy(() -> JobConfig.load("no-such-job", HOME, Map.of(), List.of()))
         .isInstanceOf(ConfigException.class)

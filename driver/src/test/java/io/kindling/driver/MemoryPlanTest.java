@@ -164,17 +164,20 @@ class MemoryPlanTest {
 
   @Test
   void ringTasksHoldTheirFramesAndTopKItsResidualAndPairs() {
-    MemoryPlan.Sync ring = new MemoryPlan.Sync("ring-averaging", 0);
+    MemoryPlan.Sync ring = new MemoryPlan.Sync("ring-averaging", 0, false);
     long frame = 4L * Communication.FRAME_FLOATS;
     assertThat(MemoryPlan.stateHeapBytes(BIG, ring, 2, 1))
         .isEqualTo(MemoryPlan.stateHeapBytes(BIG, MemoryPlan.Sync.AVERAGING, 2, 1) + frame);
     assertThat(MemoryPlan.nativeBytesPerTask(BIG, ring, 2))
         .isEqualTo(
             MemoryPlan.nativeBytesPerTask(BIG, MemoryPlan.Sync.AVERAGING, 2) + 2 * (frame + 16));
+    // Averages that lag: a snapshot of the parameters and their sum in flight.
+    assertThat(MemoryPlan.stateHeapBytes(BIG, new MemoryPlan.Sync("ring-averaging", 0, true), 2, 1))
+        .isEqualTo(MemoryPlan.stateHeapBytes(BIG, ring, 2, 1) + 2 * 4L * BIG.network().numParams());
 
     long n = BIG.network().numTrainableParams();
     long k = (long) Math.ceil(0.1 * n);
-    assertThat(MemoryPlan.stateHeapBytes(BIG, new MemoryPlan.Sync("allreduce", 0.1), 2, 1))
+    assertThat(MemoryPlan.stateHeapBytes(BIG, new MemoryPlan.Sync("allreduce", 0.1, false), 2, 1))
         .isEqualTo(
             MemoryPlan.stateHeapBytes(BIG, MemoryPlan.Sync.ALLREDUCE, 2, 1)
                 + 4 * (2 * n + 2 * k * 2));

@@ -26,6 +26,7 @@ public final class RingAveraging implements SyncStrategy {
   private final TrainingPlan plan;
   private final int frequency;
   private final boolean everyOptimizerState;
+  private final int lag;
   private final RingStage stage;
   private final float[] initialState;
 
@@ -34,6 +35,10 @@ public final class RingAveraging implements SyncStrategy {
    * @param everyOptimizerState whether every average includes the optimizer state, as through the
    *     driver; if not, each worker keeps its own between averages, and only a round's last average
    *     includes it: a third of the bytes under Adam, on a state that changes slowly
+   * @param lag 0: every average waits for all workers; 1 to k: the averages within a round are
+   *     computed in the background while each worker runs on, and land this many steps after they
+   *     are taken ({@link OverlappedAverage}); only the round's last average waits. These averages
+   *     carry only the parameters: a lag needs {@code everyOptimizerState} false
    * @param timeout how long a connect or transfer may make no progress before the round fails: the
    *     skew between workers over k steps must fit
    * @param attempts how many times a failed round runs in all (at least 1)
@@ -45,6 +50,7 @@ public final class RingAveraging implements SyncStrategy {
       TrainingPlan plan,
       int frequency,
       boolean everyOptimizerState,
+      int lag,
       Duration timeout,
       int attempts,
       boolean sharedMemory) {
@@ -52,12 +58,21 @@ public final class RingAveraging implements SyncStrategy {
       throw new IllegalArgumentException(
           "averaging frequency must be at least 1, got " + frequency);
     }
+    if (lag < 0 || lag > frequency) {
+      throw new IllegalArgumentException(
+          "an average's lag must lie in [0, k = " + frequency + "] steps, got " + lag);
+    }
+    if (lag > 0 && everyOptimizerState) {
+      throw new IllegalArgumentException(
+          "averages that lag carry only the parameters: they cannot include the optimizer state");
+    }
     if (attempts < 1) {
       throw new IllegalArgumentException("ring attempts must be at least 1, got " + attempts);
     }
     this.plan = plan;
     this.frequency = frequency;
     this.everyOptimizerState = everyOptimizerState;
+    this.lag = lag;
     this.stage =
         new RingStage(spark, plan, "ring averaging", timeout, attempts, sharedMemory, true);
     this.initialState = plan.initialState();
@@ -78,6 +93,7 @@ public final class RingAveraging implements SyncStrategy {
     TrainingPlan p = plan; // the closure must not hold this strategy (and its Spark context)
     int k = frequency;
     boolean every = everyOptimizerState;
+    int lagSteps = lag;
     long averaged = 0; // values the round's averages must move, for the ring optimum
     int end = round.firstStep() + round.steps();
     for (int s = round.firstStep(); s < end; s++) {
@@ -90,7 +106,8 @@ public final class RingAveraging implements SyncStrategy {
         partitions,
         round,
         state,
-        (ring, sizes, block, start) -> train(p, round, k, every, ring, sizes, block, start),
+        (ring, sizes, block, start) ->
+            train(p, round, k, every, lagSteps, ring, sizes, block, start),
         workers -> Communication.optimumBytes(workers, values) / Math.max(1, round.steps()));
   }
 
@@ -107,6 +124,7 @@ public final class RingAveraging implements SyncStrategy {
       Round round,
       int frequency,
       boolean everyOptimizerState,
+      int lag,
       RingCollective ring,
       int[] partitionSizes,
       ExampleBlock block,
@@ -134,6 +152,11 @@ public final class RingAveraging implements SyncStrategy {
     long bytesBefore = ring.bytesSent();
     int end = round.firstStep() + round.steps();
     LocalTrainer trainer = TrainerPool.borrow(plan);
+    OverlappedAverage background =
+        lag > 0
+            ? new OverlappedAverage(ring, trainer.network(), numParams, contributors, block != null)
+            : null;
+    int landsAfter = -1; // the step after which the average in flight lands
     try {
       trainer.importState(start);
       for (int s = round.firstStep(); s < end; s++) {
@@ -142,31 +165,46 @@ public final class RingAveraging implements SyncStrategy {
           batches++;
           examples += plan.rowsInStep(block.size(), s);
         }
+        boolean landedNow = s == landsAfter && background.land();
+        if (!averagesAfter(s, frequency, end)) {
+          continue;
+        }
         boolean last = s == end - 1;
-        if (averagesAfter(s, frequency, end)) {
-          // The parameters lead the state vector: averaging a prefix leaves the optimizer's own.
-          int length = everyOptimizerState || last ? state.length : numParams;
-          if (block == null) {
-            Arrays.fill(state, 0f);
-          } else if (length == state.length) {
-            trainer.exportState(state);
-          } else {
-            trainer.network().readParams(state, 0);
+        if (background != null) {
+          if (!last) {
+            background.next(landedNow);
+            landsAfter = s + lag;
+            continue;
           }
-          long t = System.nanoTime();
-          ring.allReduce(state, 0, length);
-          communicationNanos += System.nanoTime() - t;
-          for (int i = 0; i < length; i++) {
-            state[i] *= inverse;
-          }
-          if (length == state.length) {
-            trainer.importState(state);
-          } else {
-            trainer.network().writeParams(state, 0);
-          }
+          background.land(); // unless it has
+          background.close(); // the round's last average waits, on this thread
+        }
+        // The parameters lead the state vector: averaging a prefix leaves the optimizer's own.
+        int length = everyOptimizerState || last ? state.length : numParams;
+        if (block == null) {
+          Arrays.fill(state, 0f);
+        } else if (length == state.length) {
+          trainer.exportState(state);
+        } else {
+          trainer.network().readParams(state, 0);
+        }
+        long t = System.nanoTime();
+        ring.allReduce(state, 0, length);
+        communicationNanos += System.nanoTime() - t;
+        for (int i = 0; i < length; i++) {
+          state[i] *= inverse;
+        }
+        if (length == state.length) {
+          trainer.importState(state);
+        } else {
+          trainer.network().writeParams(state, 0);
         }
       }
     } finally {
+      if (background != null) {
+        background.close();
+        communicationNanos += background.waitNanos();
+      }
       TrainerPool.release(plan, trainer);
     }
     double communicationSeconds = communicationNanos / 1e9;

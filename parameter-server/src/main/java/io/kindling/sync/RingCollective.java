@@ -98,6 +98,9 @@ final class RingCollective implements AutoCloseable {
   private static final long SPIN_NANOS = 1_000_000;
   private static final long YIELD_NANOS = 5_000_000;
   private static final long PARK_NANOS = 50_000;
+  // A ring driven from a background thread naps at once, and longer: its spinning or frequent
+  // wake-ups would take the core from the thread that computes beside it.
+  private static final long BACKGROUND_PARK_NANOS = 500_000;
   private static final int HELLO_MAGIC = 0x4B52494E; // "KRIN"
   private static final int NONCE_BYTES = 16;
   private static final int MAC_BYTES = 32;
@@ -144,6 +147,9 @@ final class RingCollective implements AutoCloseable {
   private int framesSent;
   private int framesReceived;
   private long bytesSent;
+
+  /** Whether waits on shared memory nap at once ({@link #waitInBackground}). */
+  private boolean background;
 
   /** A listening socket on {@code host}, on a port the system picks: its port goes to the peers. */
   static ServerSocketChannel listen(InetAddress host) throws IOException {
@@ -353,6 +359,15 @@ final class RingCollective implements AutoCloseable {
   }
 
   /** Data bytes this task has written since it joined, frame headers included. */
+  /**
+   * Whether the collectives that follow run on a background thread beside a computing one: their
+   * waits on shared memory then nap at once instead of spinning first. Set by the thread that then
+   * runs them, before it does.
+   */
+  void waitInBackground(boolean background) {
+    this.background = background;
+  }
+
   long bytesSent() {
     return bytesSent;
   }
@@ -538,9 +553,9 @@ final class RingCollective implements AutoCloseable {
    */
   private void awaitShared(boolean sending, boolean receiving, long quietSince) throws IOException {
     long quiet = System.nanoTime() - quietSince;
-    if (quiet < SPIN_NANOS) {
+    if (!background && quiet < SPIN_NANOS) {
       Thread.onSpinWait();
-    } else if (quiet < YIELD_NANOS) {
+    } else if (!background && quiet < YIELD_NANOS) {
       Thread.yield();
     } else {
       // A neighbour that has sent all it had may close before this task reads it: its end is news
@@ -554,7 +569,7 @@ final class RingCollective implements AutoCloseable {
           && previousRing.peek() < 0) {
         throw closed(previousName);
       }
-      LockSupport.parkNanos(PARK_NANOS);
+      LockSupport.parkNanos(background ? BACKGROUND_PARK_NANOS : PARK_NANOS);
       if (Thread.currentThread().isInterrupted()) {
         throw new InterruptedIOException("interrupted while waiting for " + previousName);
       }

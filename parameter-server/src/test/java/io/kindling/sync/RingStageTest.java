@@ -38,7 +38,7 @@ class RingStageTest {
         round,
         s,
         (ring, sizes, block, start) ->
-            RingAveraging.train(PLAN, round, 2, true, ring, sizes, block, start),
+            RingAveraging.train(PLAN, round, 2, true, 0, ring, sizes, block, start),
         workers -> 0);
   }
 
