@@ -1,19 +1,36 @@
 package io.kindling.kernels;
 
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
 import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * An activation applied to a layer's pre-activation, remembering what the backward pass needs:
  * nothing for the identity; for ReLU its output, which is positive exactly where the pre-activation
- * is (so no copy is kept and the backward pass is two cheap element-wise ops), which is why callers
- * must not modify a ReLU's result in place; for the others a copy of the pre-activation.
+ * is (so no copy is kept), which is why callers must not modify a ReLU's result in place; for the
+ * others a copy of the pre-activation.
+ *
+ * <p>ReLU on a whole fp32 array runs here, a chunk at a time through heap buffers: 16-18 us for 64
+ * x 256 values backward, where libnd4j's step and product took 50-70 us and its {@code relu_bp}
+ * 80-90 us, nearly all of it per-op overhead; a dense layer's step does two of these per thread.
+ * Other arrays (fp64, as the gradient checks use, or views) go through libnd4j, which computes the
+ * same values.
  */
 final class AppliedActivation {
+  /** Values per chunk: both chunks stay in the L1 cache. */
+  private static final int CHUNK = 2048;
+
   private final Activation activation;
   private final IActivation function;
   private INDArray saved;
+  private int[] values;
+  private int[] gradients;
+  private final float[] floats = new float[CHUNK];
+  private final Fp32 floatChunk = new Fp32();
+  private final Chunks chunks = new Chunks();
 
   AppliedActivation(Activation activation) {
     this.activation = activation;
@@ -28,7 +45,7 @@ final class AppliedActivation {
         yield z;
       }
       case RELU -> {
-        saved = Transforms.relu(z, false);
+        saved = direct(z) ? reluInPlace(z) : Transforms.relu(z, false);
         yield saved;
       }
       default -> {
@@ -42,8 +59,95 @@ final class AppliedActivation {
   INDArray backward(INDArray outputGradient) {
     return switch (activation) {
       case IDENTITY -> outputGradient;
-      case RELU -> Transforms.step(saved, true).muli(outputGradient);
+      case RELU ->
+          direct(saved) && direct(outputGradient)
+              ? reluGradient(outputGradient)
+              : Transforms.step(saved, true).muli(outputGradient);
       default -> function.backprop(saved, outputGradient).getFirst();
     };
+  }
+
+  /** A whole row-major fp32 array, which the chunked loops read and write directly. */
+  private static boolean direct(INDArray x) {
+    return x.dataType() == DataType.FLOAT && !x.isView() && x.ordering() == 'c';
+  }
+
+  private INDArray reluInPlace(INDArray z) {
+    float[] v = floats;
+    FloatPointer p = floatChunk.of(z);
+    long length = z.length();
+    for (long from = 0; from < length; from += CHUNK) {
+      int count = (int) Math.min(CHUNK, length - from);
+      p.position(from).get(v, 0, count);
+      for (int i = 0; i < count; i++) {
+        v[i] = Math.max(v[i], 0f); // vectorised; +0 for -0
+      }
+      p.position(from).put(v, 0, count);
+    }
+    return z;
+  }
+
+  /** The output gradient where the ReLU's output is positive, else 0, in a new array. */
+  private INDArray reluGradient(INDArray outputGradient) {
+    if (saved.length() != outputGradient.length()) {
+      throw new IllegalArgumentException(
+          "ReLU gradient of " + outputGradient.length() + " values for " + saved.length());
+    }
+    INDArray result = outputGradient.ulike();
+    int[] v = buffers();
+    int[] g = gradients;
+    IntPointer out = chunks.first.of(saved);
+    IntPointer in = chunks.second.of(outputGradient);
+    IntPointer res = chunks.third.of(result);
+    long length = saved.length();
+    for (long from = 0; from < length; from += CHUNK) {
+      int count = (int) Math.min(CHUNK, length - from);
+      out.position(from).get(v, 0, count);
+      in.position(from).get(g, 0, count);
+      for (int i = 0; i < count; i++) {
+        // The output is +0 or positive: its bits, as an int, are 0 or positive, and the mask keeps
+        // the gradient's bits exactly where they are positive. Integer arithmetic, vectorised,
+        // where a float comparison became a branch that mispredicts on every other value.
+        g[i] &= -v[i] >> 31;
+      }
+      res.position(from).put(g, 0, count);
+    }
+    return result;
+  }
+
+  private int[] buffers() {
+    if (values == null) {
+      values = new int[CHUNK];
+      gradients = new int[CHUNK];
+    }
+    return values;
+  }
+
+  /** Pointers moved to each array in turn; they own no memory. */
+  private static final class Chunks {
+    final Bits first = new Bits();
+    final Bits second = new Bits();
+    final Bits third = new Bits();
+  }
+
+  /** An fp32 array's values as raw bits. */
+  private static final class Bits extends IntPointer {
+    Bits of(INDArray x) {
+      address = x.data().address() + x.offset() * Float.BYTES;
+      position = 0;
+      limit = x.length();
+      capacity = x.length();
+      return this;
+    }
+  }
+
+  private static final class Fp32 extends FloatPointer {
+    Fp32 of(INDArray x) {
+      address = x.data().address() + x.offset() * Float.BYTES;
+      position = 0;
+      limit = x.length();
+      capacity = x.length();
+      return this;
+    }
   }
 }
