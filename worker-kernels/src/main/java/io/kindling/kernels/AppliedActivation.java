@@ -2,7 +2,6 @@ package io.kindling.kernels;
 
 import org.bytedeco.javacpp.IntPointer;
 import org.nd4j.linalg.activations.IActivation;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -12,10 +11,10 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * is (so no copy is kept), which is why callers must not modify a ReLU's result in place; for the
  * others a copy of the pre-activation.
  *
- * <p>ReLU on a whole fp32 array runs here, on the values' bits, a chunk at a time through heap
+ * <p>ReLU on a contiguous fp32 array runs here, on the values' bits, a chunk at a time through heap
  * buffers: 13-19 us for 64 x 256 values backward, where libnd4j's step and product took 50-70 us
  * and its {@code relu_bp} 80-90 us, nearly all of it per-op overhead; a dense layer's step does two
- * of these per thread. Other arrays (fp64, as the gradient checks use, or views) go through
+ * of these per thread. Other arrays (fp64, as the gradient checks use, or strided views) go through
  * libnd4j, which computes the same values.
  */
 final class AppliedActivation {
@@ -42,7 +41,7 @@ final class AppliedActivation {
         yield z;
       }
       case RELU -> {
-        saved = direct(z) ? reluInPlace(z) : Transforms.relu(z, false);
+        saved = FloatCursor.contiguous(z) ? reluInPlace(z) : Transforms.relu(z, false);
         yield saved;
       }
       default -> {
@@ -52,21 +51,30 @@ final class AppliedActivation {
     };
   }
 
+  /** Whether this is ReLU, which a layer may compute in its own loops (see {@link #rectified}). */
+  boolean rectifies() {
+    return activation == Activation.RELU;
+  }
+
+  /**
+   * Records {@code output}, max(z, 0) computed by the caller, as this ReLU's result: what {@link
+   * #backward} reads.
+   */
+  INDArray rectified(INDArray output) {
+    saved = output;
+    return output;
+  }
+
   /** dLoss/dPreActivation from dLoss/dActivation. */
   INDArray backward(INDArray outputGradient) {
     return switch (activation) {
       case IDENTITY -> outputGradient;
       case RELU ->
-          direct(saved) && direct(outputGradient)
+          FloatCursor.contiguous(saved) && FloatCursor.contiguous(outputGradient)
               ? reluGradient(outputGradient)
               : Transforms.step(saved, true).muli(outputGradient);
       default -> function.backprop(saved, outputGradient).getFirst();
     };
-  }
-
-  /** A whole row-major fp32 array, which the chunked loops read and write directly. */
-  private static boolean direct(INDArray x) {
-    return x.dataType() == DataType.FLOAT && !x.isView() && x.ordering() == 'c';
   }
 
   /**
@@ -76,7 +84,7 @@ final class AppliedActivation {
    */
   private INDArray reluInPlace(INDArray z) {
     int[] v = buffers();
-    IntPointer p = chunks.first.of(z);
+    IntPointer p = chunks.first.at(z);
     long length = z.length();
     for (long from = 0; from < length; from += CHUNK) {
       int count = (int) Math.min(CHUNK, length - from);
@@ -98,9 +106,9 @@ final class AppliedActivation {
     INDArray result = outputGradient.ulike();
     int[] v = buffers();
     int[] g = gradients;
-    IntPointer out = chunks.first.of(saved);
-    IntPointer in = chunks.second.of(outputGradient);
-    IntPointer res = chunks.third.of(result);
+    IntPointer out = chunks.first.at(saved);
+    IntPointer in = chunks.second.at(outputGradient);
+    IntPointer res = chunks.third.at(result);
     long length = saved.length();
     for (long from = 0; from < length; from += CHUNK) {
       int count = (int) Math.min(CHUNK, length - from);
@@ -127,19 +135,8 @@ final class AppliedActivation {
 
   /** Pointers moved to each array in turn; they own no memory. */
   private static final class Chunks {
-    final Bits first = new Bits();
-    final Bits second = new Bits();
-    final Bits third = new Bits();
-  }
-
-  /** An fp32 array's values as raw bits. */
-  private static final class Bits extends IntPointer {
-    Bits of(INDArray x) {
-      address = x.data().address() + x.offset() * Float.BYTES;
-      position = 0;
-      limit = x.length();
-      capacity = x.length();
-      return this;
-    }
+    final BitsCursor first = new BitsCursor();
+    final BitsCursor second = new BitsCursor();
+    final BitsCursor third = new BitsCursor();
   }
 }

@@ -110,7 +110,7 @@ public final class Network {
       return new Conv2dLayer(in, out, c, first);
     }
     if (spec instanceof LayerSpec.Pooling2d p) {
-      return new Pooling2dLayer(out, p);
+      return new Pooling2dLayer(in, out, p);
     }
     if (spec instanceof LayerSpec.Flatten) {
       return new FlattenLayer();

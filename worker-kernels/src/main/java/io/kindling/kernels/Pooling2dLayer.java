@@ -7,7 +7,8 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Max or average pooling on [batch, channels, height, width] by libnd4j's {@code maxpool2d} /
  * {@code avgpool2d} and their {@code _bp} ops. Padded positions never count: a max ignores them and
- * an average divides by the number of real values in the window.
+ * an average divides by the number of real values in the window. Max pooling of contiguous fp32
+ * arrays, as training uses, goes through {@link MaxPooling} instead.
  */
 final class Pooling2dLayer implements Layer {
   private final String op;
@@ -16,9 +17,12 @@ final class Pooling2dLayer implements Layer {
   /** The ops' integer arguments: kernel, stride, padding, dilation, same mode, divisor, NCHW. */
   private final int[] args;
 
+  /** For max pooling; null for average pooling. */
+  private final MaxPooling max;
+
   private INDArray input;
 
-  Pooling2dLayer(int[] outputShape, LayerSpec.Pooling2d spec) {
+  Pooling2dLayer(int[] inputShape, int[] outputShape, LayerSpec.Pooling2d spec) {
     this.op = spec.pooling() == LayerSpec.Pooling.MAX ? "maxpool2d" : "avgpool2d";
     this.outputShape = new long[] {0, outputShape[0], outputShape[1], outputShape[2]};
     this.args =
@@ -35,6 +39,10 @@ final class Pooling2dLayer implements Layer {
           0,
           0
         };
+    this.max =
+        spec.pooling() == LayerSpec.Pooling.MAX
+            ? new MaxPooling(inputShape, outputShape, args)
+            : null;
   }
 
   @Override
@@ -42,6 +50,10 @@ final class Pooling2dLayer implements Layer {
     input = x;
     outputShape[0] = x.size(0);
     INDArray z = Nd4j.createUninitialized(x.dataType(), outputShape);
+    if (max != null && FloatCursor.contiguous(x)) {
+      max.forward(x, z, training);
+      return z;
+    }
     Nd4j.exec(
         DynamicCustomOp.builder(op).addInputs(x).addOutputs(z).addIntegerArguments(args).build());
     return z;
@@ -50,6 +62,10 @@ final class Pooling2dLayer implements Layer {
   @Override
   public INDArray backward(INDArray outputGradient) {
     INDArray dx = input.ulike();
+    if (max != null && FloatCursor.contiguous(input) && FloatCursor.contiguous(outputGradient)) {
+      max.backward(outputGradient, dx);
+      return dx;
+    }
     Nd4j.exec(
         DynamicCustomOp.builder(op + "_bp")
             .addInputs(input, outputGradient)

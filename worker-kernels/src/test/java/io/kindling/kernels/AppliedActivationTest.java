@@ -3,6 +3,7 @@ package io.kindling.kernels;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -52,23 +53,35 @@ class AppliedActivationTest {
   }
 
   @Test
-  void aViewTakesLibnd4jsPathToTheSameValues() {
+  void aStridedViewTakesLibnd4jsPathToTheSameValues() {
     INDArray whole = Nd4j.create(values(3), new long[] {3, 1777}, 'c');
-    INDArray view = whole.dup().get(NDArrayIndex.interval(1, 3), NDArrayIndex.all());
-    INDArray gradient =
-        Nd4j.create(values(4), new long[] {3, 1777}, 'c')
-            .get(NDArrayIndex.interval(0, 2), NDArrayIndex.all())
-            .dup();
+    INDArray view = whole.dup().get(NDArrayIndex.all(), NDArrayIndex.interval(100, 1700));
+    INDArray gradient = Nd4j.create(Arrays.copyOf(values(4), 3 * 1600), new long[] {3, 1600}, 'c');
     AppliedActivation direct = new AppliedActivation(Activation.RELU);
     AppliedActivation throughViews = new AppliedActivation(Activation.RELU);
 
     INDArray a =
-        direct.forward(whole.get(NDArrayIndex.interval(1, 3), NDArrayIndex.all()).dup(), true);
+        direct.forward(whole.get(NDArrayIndex.all(), NDArrayIndex.interval(100, 1700)).dup(), true);
     INDArray b = throughViews.forward(view, true);
 
     assertThat(b.isView()).isTrue();
     assertThat(a.ravel().toFloatVector()).containsExactly(b.ravel().toFloatVector(), within(0f));
     assertThat(direct.backward(gradient).ravel().toFloatVector())
         .containsExactly(throughViews.backward(gradient).ravel().toFloatVector(), within(0f));
+  }
+
+  @Test
+  void aContiguousViewIsRectifiedInPlaceAndNothingAroundIt() {
+    INDArray whole = Nd4j.create(values(5), new long[] {3, 1777}, 'c');
+    INDArray before = whole.dup();
+    INDArray rows = whole.get(NDArrayIndex.interval(1, 2), NDArrayIndex.all());
+
+    INDArray result = new AppliedActivation(Activation.RELU).forward(rows, true);
+
+    assertThat(result).isSameAs(rows);
+    assertThat(whole.getRow(0).toFloatVector()).containsExactly(before.getRow(0).toFloatVector());
+    assertThat(whole.getRow(2).toFloatVector()).containsExactly(before.getRow(2).toFloatVector());
+    assertThat(whole.getRow(1).toFloatVector())
+        .containsExactly(Transforms.relu(before.getRow(1), true).toFloatVector(), within(0f));
   }
 }
