@@ -21,6 +21,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * slice of that buffer; the extra outputs at the end of each row are never copied out.
  */
 final class DirectConvolution {
+  /**
+   * Examples whose products the backward pass adds to its running sums at once: each pass over the
+   * sums (too many for the L1 cache) then does four times the work.
+   */
+  private static final int GROUP = 4;
+
   /** The most floats the backward pass's running sums take; more filters are done in turns. */
   private static final int SUMS = 1 << 18;
 
@@ -50,8 +56,11 @@ final class DirectConvolution {
 
   private final float[] example;
   private final float[] padded;
-  private final float[][] columns;
-  private final float[][] work;
+
+  /** Per slot of a group: {@code columns[k][q]}, and the outputs or their gradients per filter. */
+  private final float[][][] columns;
+
+  private final float[][][] work;
   private final float[] outputs;
   private final float[] weights;
   private final float[] bias;
@@ -92,8 +101,8 @@ final class DirectConvolution {
     this.example = new float[channels * height * width];
     // A stride-1 slice for the last window position runs up to kw - 1 values past the last plane.
     this.padded = new float[channels * paddedPlane + kw];
-    this.columns = new float[window][span];
-    this.work = new float[filters][span];
+    this.columns = new float[GROUP][window][span];
+    this.work = new float[GROUP][filters][span];
     this.outputs = new float[filters * outHeight * outWidth];
     this.gradientInts = new int[outputs.length];
     this.outputInts = new int[outputs.length];
@@ -115,13 +124,13 @@ final class DirectConvolution {
     int window = offsets.length;
     for (long n = 0; n < x.size(0); n++) {
       in.position(n * example.length).get(example, 0, example.length);
-      fillColumns();
+      fillColumns(columns[0]);
       for (int f = 0; f < filters; f++) {
-        float[] o = work[f];
+        float[] o = work[0][f];
         Arrays.fill(o, bias[f]);
         for (int k = 0; k < window; k++) {
           float w = weights[f * window + k];
-          float[] c = columns[k];
+          float[] c = columns[0][k];
           for (int q = 0; q < span; q++) {
             o[q] += w * c[q];
           }
@@ -164,26 +173,44 @@ final class DirectConvolution {
       for (int f = 0; f < count; f++) {
         Arrays.fill(biasSums[f], 0f);
       }
-      for (long n = 0; n < x.size(0); n++) {
-        in.position(n * example.length).get(example, 0, example.length);
-        fillColumns();
-        if (rectified == null) {
-          gradient.position(n * outputs.length).get(outputs, 0, outputs.length);
-        } else {
-          rectifiedGradient(gradientBits, rectifiedBits, n * outputs.length);
+      long batch = x.size(0);
+      for (long n = 0; n < batch; n += GROUP) {
+        for (int e = 0; e < GROUP; e++) {
+          if (n + e < batch) {
+            in.position((n + e) * example.length).get(example, 0, example.length);
+            fillColumns(columns[e]);
+            if (rectified == null) {
+              gradient.position((n + e) * outputs.length).get(outputs, 0, outputs.length);
+            } else {
+              rectifiedGradient(gradientBits, rectifiedBits, (n + e) * outputs.length);
+            }
+            widen(work[e], first, count);
+          } else { // past the batch's end: an example of zeros adds nothing
+            for (float[] c : columns[e]) {
+              Arrays.fill(c, 0f);
+            }
+            for (float[] w : work[e]) {
+              Arrays.fill(w, 0f);
+            }
+          }
         }
-        widen(first, count);
         for (int f = 0; f < count; f++) {
-          float[] d = work[first + f];
+          float[] d0 = work[0][first + f];
+          float[] d1 = work[1][first + f];
+          float[] d2 = work[2][first + f];
+          float[] d3 = work[3][first + f];
           float[] b = biasSums[f];
           for (int q = 0; q < span; q++) {
-            b[q] += d[q];
+            b[q] += d0[q] + d1[q] + d2[q] + d3[q];
           }
           for (int k = 0; k < window; k++) {
             float[] s = sums[f * window + k];
-            float[] c = columns[k];
+            float[] c0 = columns[0][k];
+            float[] c1 = columns[1][k];
+            float[] c2 = columns[2][k];
+            float[] c3 = columns[3][k];
             for (int q = 0; q < span; q++) {
-              s[q] += d[q] * c[q];
+              s[q] += d0[q] * c0[q] + d1[q] * c1[q] + d2[q] * c2[q] + d3[q] * c3[q];
             }
           }
         }
@@ -220,8 +247,8 @@ final class DirectConvolution {
     return (float) s;
   }
 
-  /** The example into {@link #padded}, inside a border of zeros, then into {@link #columns}. */
-  private void fillColumns() {
+  /** The example into {@link #padded}, inside a border of zeros, then into {@code columns}. */
+  private void fillColumns(float[][] columns) {
     for (int c = 0; c < channels; c++) {
       for (int r = 0; r < height; r++) {
         System.arraycopy(
@@ -247,21 +274,21 @@ final class DirectConvolution {
     }
   }
 
-  /** {@link #work}'s outputs into {@link #outputs}, [filters, outHeight, outWidth]. */
+  /** The first slot of {@link #work} into {@link #outputs}, [filters, outHeight, outWidth]. */
   private void compact() {
     for (int f = 0; f < filters; f++) {
       for (int oh = 0; oh < outHeight; oh++) {
         System.arraycopy(
-            work[f], oh * rowWidth(), outputs, (f * outHeight + oh) * outWidth, outWidth);
+            work[0][f], oh * rowWidth(), outputs, (f * outHeight + oh) * outWidth, outWidth);
       }
     }
   }
 
   /**
-   * Filters {@code [first, first + count)} of {@link #outputs} into {@link #work}, with zeros for
+   * Filters {@code [first, first + count)} of {@link #outputs} into {@code work}, with zeros for
    * the extra outputs of each row.
    */
-  private void widen(int first, int count) {
+  private void widen(float[][] work, int first, int count) {
     for (int f = first; f < first + count; f++) {
       if (unitStride) {
         Arrays.fill(work[f], 0f);

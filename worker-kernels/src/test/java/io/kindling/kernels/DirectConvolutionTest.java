@@ -47,7 +47,7 @@ class DirectConvolutionTest {
             Init.HE_UNIFORM);
     int[] in = {channels, height, width};
     int[] out = spec.outputShape(0, in);
-    int batch = 3;
+    int batch = 5; // a whole group of four examples in the backward pass, and part of one
     Random random = new Random(7);
     INDArray x = gaussian(random, batch, channels, height, width);
     INDArray dz = gaussian(random, batch, out[0], out[1], out[2]);
