@@ -66,12 +66,10 @@ final class DirectConvolution {
   private final float[] bias;
   private final float[][] sums;
   private final float[][] biasSums;
-  private final int[] gradientInts;
-  private final int[] outputInts;
+  private final float[] rectifiedValues;
   private final FloatCursor from = new FloatCursor();
   private final FloatCursor to = new FloatCursor();
-  private final BitsCursor bits = new BitsCursor();
-  private final BitsCursor maskBits = new BitsCursor();
+  private final FloatCursor mask = new FloatCursor();
 
   DirectConvolution(
       int[] inputShape, int[] outputShape, LayerSpec.Conv2d spec, int padTop, int padLeft) {
@@ -104,8 +102,7 @@ final class DirectConvolution {
     this.columns = new float[GROUP][window][span];
     this.work = new float[GROUP][filters][span];
     this.outputs = new float[filters * outHeight * outWidth];
-    this.gradientInts = new int[outputs.length];
-    this.outputInts = new int[outputs.length];
+    this.rectifiedValues = new float[outputs.length];
     this.weights = new float[filters * window];
     this.bias = new float[filters];
     this.sums = new float[turn * window][span];
@@ -163,8 +160,7 @@ final class DirectConvolution {
     int window = offsets.length;
     FloatCursor in = from.at(x);
     FloatCursor gradient = to.at(outputGradient);
-    BitsCursor gradientBits = bits.at(outputGradient);
-    BitsCursor rectifiedBits = rectified == null ? null : maskBits.at(rectified);
+    FloatCursor rectifiedOutput = rectified == null ? null : mask.at(rectified);
     for (int first = 0; first < filters; first += turn) {
       int count = Math.min(turn, filters - first);
       for (int s = 0; s < count * window; s++) {
@@ -182,7 +178,7 @@ final class DirectConvolution {
             if (rectified == null) {
               gradient.position((n + e) * outputs.length).get(outputs, 0, outputs.length);
             } else {
-              rectifiedGradient(gradientBits, rectifiedBits, (n + e) * outputs.length);
+              rectifiedGradient(gradient, rectifiedOutput, (n + e) * outputs.length);
             }
             widen(work[e], first, count);
           } else { // past the batch's end: an example of zeros adds nothing
@@ -227,24 +223,43 @@ final class DirectConvolution {
   }
 
   /**
-   * One example's dLoss/dz into {@link #outputs}: the gradient where the ReLU's output is positive,
-   * else 0, computed on the bits as {@link AppliedActivation} does (the output is +0 or positive,
-   * so its bits as an int are 0 or positive).
+   * One example's dLoss/dz into {@link #outputs}: the gradient times {@link #slope} of the ReLU's
+   * output.
    */
-  private void rectifiedGradient(BitsCursor gradient, BitsCursor rectified, long at) {
-    gradient.position(at).get(gradientInts, 0, gradientInts.length);
-    rectified.position(at).get(outputInts, 0, outputInts.length);
+  private void rectifiedGradient(FloatCursor gradient, FloatCursor rectified, long at) {
+    gradient.position(at).get(outputs, 0, outputs.length);
+    rectified.position(at).get(rectifiedValues, 0, rectifiedValues.length);
     for (int i = 0; i < outputs.length; i++) {
-      outputs[i] = Float.intBitsToFloat(gradientInts[i] & (-outputInts[i] >> 31));
+      outputs[i] *= slope(rectifiedValues[i]);
     }
   }
 
+  /**
+   * ReLU's slope at a ReLU output (+0 or positive): 0 at 0, else 1, as {@code min(output x 2^254,
+   * 1)}, subnormals included. Float operations that HotSpot vectorises, where an integer mask on
+   * the values' bits needs a conversion per value that it does not (five times slower).
+   */
+  static float slope(float rectified) {
+    return Math.min(rectified * 0x1p127f * 0x1p127f, 1f);
+  }
+
+  /** In four running sums: one would be a chain of dependent additions. */
   private static float sum(float[] values) {
-    double s = 0;
-    for (float v : values) {
-      s += v;
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    int i = 0;
+    for (; i + 4 <= values.length; i += 4) {
+      s0 += values[i];
+      s1 += values[i + 1];
+      s2 += values[i + 2];
+      s3 += values[i + 3];
     }
-    return (float) s;
+    for (; i < values.length; i++) {
+      s0 += values[i];
+    }
+    return (float) (s0 + s1 + s2 + s3);
   }
 
   /** The example into {@link #padded}, inside a border of zeros, then into {@code columns}. */

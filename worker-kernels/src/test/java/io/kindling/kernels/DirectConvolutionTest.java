@@ -3,6 +3,7 @@ package io.kindling.kernels;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -70,6 +71,16 @@ class DirectConvolutionTest {
     assertThat(z.shape()).containsExactly(expectedZ.shape());
     assertClose(z, expectedZ);
     assertClose(directGradients, libnd4jGradients);
+  }
+
+  @Test
+  void reluSlopeIsZeroAtZeroAndOneAtEveryPositiveOutput() {
+    assertThat(DirectConvolution.slope(0f)).isZero();
+    for (float positive :
+        new float[] {Float.MIN_VALUE, 3 * Float.MIN_VALUE, Float.MIN_NORMAL, 1e-30f, 1f, 3e38f}) {
+      assertThat(DirectConvolution.slope(positive)).as("%s", positive).isEqualTo(1f);
+    }
+    assertThat(DirectConvolution.slope(Float.POSITIVE_INFINITY)).isEqualTo(1f);
   }
 
   private static INDArray gaussian(Random random, long... shape) {
