@@ -9,8 +9,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * {@code activation(conv(x, W) + b)} on [batch, channels, height, width] by libnd4j's {@code
  * conv2d} and {@code conv2d_bp}, with W stored as [filters, channels, kernelHeight, kernelWidth].
- * As a network's first layer with parameters, where nobody needs dLoss/dInput, a training step on
- * fp32 goes through {@link DirectConvolution} instead.
+ * As a network's first layer with parameters, where nobody needs dLoss/dInput, a training step goes
+ * through {@link DirectConvolution} (fp32, stride 1) or {@link ColumnConvolution} instead.
  */
 final class Conv2dLayer implements Layer {
   private final int channels;
@@ -22,8 +22,11 @@ final class Conv2dLayer implements Layer {
   /** conv2d's integer arguments: kernel, stride, padding, dilation, same mode, NCHW, OIHW. */
   private final int[] args;
 
-  /** For a first layer's fp32 training steps; null for the others. */
+  /** For a first layer's fp32 training steps with stride 1; else null. */
   private final DirectConvolution direct;
+
+  /** For a first layer's other training steps; null for the other layers. */
+  private final ColumnConvolution columns;
 
   private final AppliedActivation activation;
   private INDArray weights;
@@ -60,14 +63,16 @@ final class Conv2dLayer implements Layer {
           1
         };
     boolean same = spec.padding() == LayerSpec.Padding.SAME;
+    int padTop = same ? samePadding(height, outputShape[1], spec.kernelHeight(), args[2]) : 0;
+    int padLeft = same ? samePadding(width, outputShape[2], spec.kernelWidth(), args[3]) : 0;
+    boolean unitStride = spec.strideHeight() == 1 && spec.strideWidth() == 1;
     this.direct =
+        first && unitStride
+            ? new DirectConvolution(inputShape, outputShape, spec, padTop, padLeft)
+            : null;
+    this.columns =
         first
-            ? new DirectConvolution(
-                inputShape,
-                outputShape,
-                spec,
-                same ? samePadding(height, outputShape[1], spec.kernelHeight(), args[2]) : 0,
-                same ? samePadding(width, outputShape[2], spec.kernelWidth(), args[3]) : 0)
+            ? new ColumnConvolution(inputShape, outputShape, spec.filters(), args, padTop, padLeft)
             : null;
     this.activation = new AppliedActivation(spec.activation());
   }
@@ -113,6 +118,11 @@ final class Conv2dLayer implements Layer {
       output = rectify ? activation.rectified(z) : activation.forward(z, true);
       return output;
     }
+    if (training && columns != null) {
+      columns.forward(x, weights, bias, z);
+      output = activation.forward(z, true);
+      return output;
+    }
     Nd4j.exec(
         DynamicCustomOp.builder("conv2d")
             .addInputs(x, weights, bias)
@@ -146,15 +156,21 @@ final class Conv2dLayer implements Layer {
 
   @Override
   public void backwardParameters(INDArray outputGradient) {
-    if (directly(input) && activation.rectifies() && FloatCursor.contiguous(outputGradient)) {
-      direct.parameterGradients(input, outputGradient, output, weightGradient, biasGradient);
-      return;
-    }
-    INDArray dz = activation.backward(outputGradient);
-    if (directly(input) && FloatCursor.contiguous(dz)) {
-      direct.parameterGradients(input, dz, null, weightGradient, biasGradient);
+    if (directly(input)) {
+      // With ReLU the direct pass applies its slope itself, saving a pass over the outputs.
+      boolean fused = activation.rectifies() && FloatCursor.contiguous(outputGradient);
+      INDArray dz = fused ? outputGradient : activation.backward(outputGradient);
+      direct.parameterGradients(
+          input,
+          FloatCursor.contiguous(dz) ? dz : dz.dup('c'),
+          fused ? output : null,
+          weightGradient,
+          biasGradient);
+    } else if (columns != null) {
+      columns.parameterGradients(
+          input, activation.backward(outputGradient), weightGradient, biasGradient);
     } else {
-      gradients(dz);
+      gradients(activation.backward(outputGradient));
     }
   }
 }

@@ -4,21 +4,23 @@ import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A convolution of contiguous fp32 [batch, channels, height, width] arrays computed in Java, an
- * example at a time through heap buffers, for a network's first layer with parameters: nobody needs
- * its input gradient, and it has few input channels (an image's), so a window holds few values and
- * a BLAS product over them is mostly overhead. On a batch of 128 28x28 images and 16 3x3 filters,
- * libnd4j's {@code conv2d_bp} (which always computes the input gradient) took 26 ms, and a column
- * matrix with two BLAS products per example 13 ms for both passes.
+ * A stride-1 convolution of contiguous fp32 [batch, channels, height, width] arrays computed in
+ * Java, an example at a time through heap buffers, for a network's first layer with parameters:
+ * nobody needs its input gradient, and it has few input channels (an image's), so a window holds
+ * few values and a BLAS product over them is mostly overhead. On a batch of 128 28x28 images and 16
+ * 3x3 filters, libnd4j's {@code conv2d_bp} (which always computes the input gradient) took 26 ms,
+ * and a column matrix with two BLAS products per example 13 ms for both passes.
  *
  * <p>For each window position {@code k} (channel, row, column), {@code columns[k][q]} is the input
  * under output {@code q}'s window there. Every loop then runs over {@code q} with the same index
  * into each array, the form HotSpot vectorises: {@code out[f][q] += w[f][k] * columns[k][q]}
  * forward, and backward {@code sums[f][k][q] += dz[f][q] * columns[k][q]}, summed over {@code q}
  * once per batch. (Arrays indexed at different offsets, or a dot product's running sum, stay
- * scalar: four to seven times slower.) Each example is first copied into a zero-bordered buffer.
- * With stride 1 an output row is as wide as a bordered input row, so each {@code columns[k]} is one
- * slice of that buffer; the extra outputs at the end of each row are never copied out.
+ * scalar: four to seven times slower.) Each example is first copied into a zero-bordered buffer,
+ * and an output row is as wide as a bordered input row, so each {@code columns[k]} is one slice of
+ * that buffer; the extra outputs at the end of each row are never copied out. With a larger stride
+ * (a patch embedding's) there are few outputs per filter and these loops lose to {@link
+ * ColumnConvolution}'s products.
  */
 final class DirectConvolution {
   /**
@@ -34,8 +36,6 @@ final class DirectConvolution {
   private final int height;
   private final int width;
   private final int filters;
-  private final int strideHeight;
-  private final int strideWidth;
   private final int padTop;
   private final int padLeft;
   private final int outHeight;
@@ -43,10 +43,8 @@ final class DirectConvolution {
   private final int paddedWidth;
   private final int paddedPlane;
 
-  /** Outputs per filter in the working layout: {@code outHeight x paddedWidth} with stride 1. */
+  /** Outputs per filter in the working layout: {@code outHeight x paddedWidth}. */
   private final int span;
-
-  private final boolean unitStride;
 
   /** Each window position's offset from its window's top-left corner in the bordered input. */
   private final int[] offsets;
@@ -79,17 +77,17 @@ final class DirectConvolution {
     this.filters = spec.filters();
     int kh = spec.kernelHeight();
     int kw = spec.kernelWidth();
-    this.strideHeight = spec.strideHeight();
-    this.strideWidth = spec.strideWidth();
+    if (spec.strideHeight() != 1 || spec.strideWidth() != 1) {
+      throw new IllegalArgumentException("a direct convolution needs stride 1, not " + spec);
+    }
     this.padTop = padTop;
     this.padLeft = padLeft;
     this.outHeight = outputShape[1];
     this.outWidth = outputShape[2];
-    this.unitStride = strideHeight == 1 && strideWidth == 1;
-    int paddedHeight = Math.max(height + padTop, (outHeight - 1) * strideHeight + kh);
-    this.paddedWidth = Math.max(width + padLeft, (outWidth - 1) * strideWidth + kw);
+    int paddedHeight = Math.max(height + padTop, outHeight - 1 + kh);
+    this.paddedWidth = Math.max(width + padLeft, outWidth - 1 + kw);
     this.paddedPlane = paddedHeight * paddedWidth;
-    this.span = unitStride ? outHeight * paddedWidth : outHeight * outWidth;
+    this.span = outHeight * paddedWidth;
     int window = channels * kh * kw;
     this.offsets = new int[window];
     for (int k = 0; k < window; k++) {
@@ -97,7 +95,7 @@ final class DirectConvolution {
     }
     this.turn = Math.max(1, Math.min(filters, SUMS / (window * span)));
     this.example = new float[channels * height * width];
-    // A stride-1 slice for the last window position runs up to kw - 1 values past the last plane.
+    // The last window position's slice runs up to kw - 1 values past the last plane.
     this.padded = new float[channels * paddedPlane + kw];
     this.columns = new float[GROUP][window][span];
     this.work = new float[GROUP][filters][span];
@@ -275,17 +273,7 @@ final class DirectConvolution {
       }
     }
     for (int k = 0; k < offsets.length; k++) {
-      if (unitStride) {
-        System.arraycopy(padded, offsets[k], columns[k], 0, span);
-        continue;
-      }
-      float[] c = columns[k];
-      for (int oh = 0, q = 0; oh < outHeight; oh++) {
-        int row = offsets[k] + oh * strideHeight * paddedWidth;
-        for (int ow = 0; ow < outWidth; ow++, q++) {
-          c[q] = padded[row + ow * strideWidth];
-        }
-      }
+      System.arraycopy(padded, offsets[k], columns[k], 0, span);
     }
   }
 
@@ -294,7 +282,7 @@ final class DirectConvolution {
     for (int f = 0; f < filters; f++) {
       for (int oh = 0; oh < outHeight; oh++) {
         System.arraycopy(
-            work[0][f], oh * rowWidth(), outputs, (f * outHeight + oh) * outWidth, outWidth);
+            work[0][f], oh * paddedWidth, outputs, (f * outHeight + oh) * outWidth, outWidth);
       }
     }
   }
@@ -305,18 +293,11 @@ final class DirectConvolution {
    */
   private void widen(float[][] work, int first, int count) {
     for (int f = first; f < first + count; f++) {
-      if (unitStride) {
-        Arrays.fill(work[f], 0f);
-      }
+      Arrays.fill(work[f], 0f);
       for (int oh = 0; oh < outHeight; oh++) {
         System.arraycopy(
-            outputs, (f * outHeight + oh) * outWidth, work[f], oh * rowWidth(), outWidth);
+            outputs, (f * outHeight + oh) * outWidth, work[f], oh * paddedWidth, outWidth);
       }
     }
-  }
-
-  /** An output row's width in the working layout. */
-  private int rowWidth() {
-    return unitStride ? paddedWidth : outWidth;
   }
 }

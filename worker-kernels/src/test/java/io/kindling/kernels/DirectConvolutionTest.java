@@ -11,8 +11,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A first convolution's fp32 training step, computed directly in Java (with a ReLU in the same
- * passes), against libnd4j's {@code conv2d} and {@code conv2d_bp} in fp64 on the same values.
+ * A first convolution's fp32 training step, computed directly in Java at stride 1 (with a ReLU in
+ * the same passes) and through a column matrix at larger strides, against libnd4j's {@code conv2d}
+ * and {@code conv2d_bp} in fp64 on the same values.
  */
 class DirectConvolutionTest {
   @ParameterizedTest(name = "{0}x{1}x{2}, {3} filters of {4}x{5}, stride {6}x{7}, same {8}, {9}")

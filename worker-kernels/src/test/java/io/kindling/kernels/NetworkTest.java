@@ -118,8 +118,8 @@ class NetworkTest {
   }
 
   /**
-   * A first convolution trains through im2col and BLAS but predicts through libnd4j's conv2d: both
-   * must compute the same layer, for every padding, stride and kernel shape.
+   * A first convolution trains through Java loops or im2col and BLAS but predicts through conv2d:
+   * both must compute the same layer, for every padding, stride and kernel shape.
    */
   @Test
   void firstConvolutionComputesTheSameInTrainingAsInPrediction() {
