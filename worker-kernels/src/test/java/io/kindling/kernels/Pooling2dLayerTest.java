@@ -50,6 +50,7 @@ class Pooling2dLayerTest {
     "3, 2, 7, 9, 3, 2, true", // windows overlap and hang over the padding
     "2, 3, 8, 8, 3, 3, true",
     "2, 2, 6, 5, 2, 1, false",
+    "2, 3, 7, 9, 2, 2, false", // a row and a column no window covers
     "1, 1, 150, 150, 2, 2, true" // a plane larger than a chunk
   })
   void fp32MatchesLibnd4jForwardAndBackward(
@@ -90,6 +91,22 @@ class Pooling2dLayerTest {
 
     assertThat(layer.forward(x, true).ravel().toFloatVector()).containsExactly(3, 5);
     assertThat(layer.backward(g).ravel().toFloatVector()).containsExactly(10, 0, 0, 20, 0, 0, 0, 0);
+  }
+
+  @Test
+  void aNaNBesidePaddingIsAWindowsMaximumAndTakesItsGradient() {
+    // A 3x3 window with same padding puts a border all around this 1x1 image, so the window starts
+    // on it; the NaN with every bit set has the lowest key a value can have.
+    INDArray x = Nd4j.create(new float[] {Float.intBitsToFloat(-1)}, new long[] {1, 1, 1, 1}, 'c');
+    Pooling2dLayer layer =
+        new Pooling2dLayer(
+            new int[] {1, 1, 1},
+            new int[] {1, 1, 1},
+            new LayerSpec.Pooling2d(LayerSpec.Pooling.MAX, 3, 3, 1, 1, LayerSpec.Padding.SAME));
+
+    assertThat(layer.forward(x, true).getFloat(0)).isNaN();
+    INDArray dx = layer.backward(Nd4j.create(new float[] {5}, new long[] {1, 1, 1, 1}, 'c'));
+    assertThat(dx.getFloat(0)).isEqualTo(5f);
   }
 
   @Test
