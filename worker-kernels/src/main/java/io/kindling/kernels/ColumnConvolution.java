@@ -52,12 +52,10 @@ final class ColumnConvolution {
     this.width = inputShape[2];
     this.filters = filters;
     this.im2colArgs = Arrays.copyOf(args, 9);
-    if (args[8] == 1) {
-      // im2col takes same mode's output size but not its padding: conv2d's, any odd pixel below
-      // and to the right.
-      im2colArgs[4] = padTop;
-      im2colArgs[5] = padLeft;
-    }
+    // im2col takes same mode's output size but not its padding: conv2d's, any odd pixel below and
+    // to the right.
+    im2colArgs[4] = padTop;
+    im2colArgs[5] = padLeft;
     this.colsShape = new long[] {0, channels, args[0], args[1], outputShape[1], outputShape[2]};
   }
 

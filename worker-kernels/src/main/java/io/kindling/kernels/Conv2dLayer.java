@@ -62,9 +62,8 @@ final class Conv2dLayer implements Layer {
           0,
           1
         };
-    boolean same = spec.padding() == LayerSpec.Padding.SAME;
-    int padTop = same ? samePadding(height, outputShape[1], spec.kernelHeight(), args[2]) : 0;
-    int padLeft = same ? samePadding(width, outputShape[2], spec.kernelWidth(), args[3]) : 0;
+    int padTop = spec.padding().before(height, outputShape[1], spec.kernelHeight(), args[2]);
+    int padLeft = spec.padding().before(width, outputShape[2], spec.kernelWidth(), args[3]);
     boolean unitStride = spec.strideHeight() == 1 && spec.strideWidth() == 1;
     this.direct =
         first && unitStride
@@ -75,10 +74,6 @@ final class Conv2dLayer implements Layer {
             ? new ColumnConvolution(inputShape, outputShape, spec.filters(), args, padTop, padLeft)
             : null;
     this.activation = new AppliedActivation(spec.activation());
-  }
-
-  private static int samePadding(int in, int out, int kernel, int stride) {
-    return Math.max(0, ((out - 1) * stride + kernel - in) / 2);
   }
 
   @Override

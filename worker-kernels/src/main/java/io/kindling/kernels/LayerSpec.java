@@ -52,6 +52,15 @@ public sealed interface LayerSpec extends java.io.Serializable
       return name().toLowerCase(Locale.ROOT);
     }
 
+    /**
+     * The padding above (or to the left of) an input of {@code in} positions whose windows give
+     * {@code out} outputs: libnd4j's same mode puts half of it there, rounded down, and any odd
+     * position below (or to the right).
+     */
+    int before(int in, int out, int kernel, int stride) {
+      return this == SAME ? Math.max(0, ((out - 1) * stride + kernel - in) / 2) : 0;
+    }
+
     public static Padding parse(String name) {
       for (Padding p : values()) {
         if (p.configName().equalsIgnoreCase(name)) {

@@ -72,23 +72,18 @@ final class MaxPooling {
   /** The planes {@link #winners} describes; 0 after an inference pass. */
   private long recorded;
 
-  /**
-   * @param args libnd4j's pooling arguments: kernel, stride, padding (unused: same mode's is
-   *     derived here), dilation, same mode
-   */
-  MaxPooling(int[] inputShape, int[] outputShape, int[] args) {
-    int kh = args[0];
-    int kw = args[1];
-    int sh = args[2];
-    int sw = args[3];
-    boolean same = args[8] == 1;
+  MaxPooling(int[] inputShape, int[] outputShape, LayerSpec.Pooling2d spec) {
+    int kh = spec.kernelHeight();
+    int kw = spec.kernelWidth();
+    int sh = spec.strideHeight();
+    int sw = spec.strideWidth();
+    LayerSpec.Padding padding = spec.padding();
     this.height = inputShape[1];
     this.width = inputShape[2];
     this.outHeight = outputShape[1];
     this.outWidth = outputShape[2];
-    // libnd4j's same mode: half the padding above and to the left, rounded down.
-    this.padTop = same ? Math.max(0, ((outHeight - 1) * sh + kh - height) / 2) : 0;
-    this.padLeft = same ? Math.max(0, ((outWidth - 1) * sw + kw - width) / 2) : 0;
+    this.padTop = padding.before(height, outHeight, kh, sh);
+    this.padLeft = padding.before(width, outWidth, kw, sw);
     int paddedHeight = (outHeight - 1) * sh + kh;
     this.paddedWidth = (outWidth - 1) * sw + kw;
     this.paddedPlane = paddedHeight * paddedWidth;

@@ -41,7 +41,7 @@ final class Pooling2dLayer implements Layer {
         };
     this.max =
         spec.pooling() == LayerSpec.Pooling.MAX
-            ? new MaxPooling(inputShape, outputShape, args)
+            ? new MaxPooling(inputShape, outputShape, spec)
             : null;
   }
 
