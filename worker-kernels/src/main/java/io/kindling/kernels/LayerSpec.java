@@ -169,6 +169,12 @@ public sealed interface LayerSpec extends java.io.Serializable
           Init.defaultFor(activation));
     }
 
+    /** This convolution with another activation and the same initialiser. */
+    Conv2d withActivation(Activation other) {
+      return new Conv2d(
+          filters, kernelHeight, kernelWidth, strideHeight, strideWidth, padding, other, init);
+    }
+
     @Override
     public String type() {
       return "conv2d";

@@ -18,6 +18,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * the larger of its maximum and that value by integer masks over contiguous arrays, which HotSpot
  * vectorises. Comparing one window's values in turn ran four times slower: the comparisons became
  * branches that mispredict on every other value, and masks over short loops cost as much.
+ *
+ * <p>A ReLU may follow the pooling (a convolution's, moved past it): the maxima are rectified as
+ * they are written, and each output that is not positive has its winner marked by the sign bit, so
+ * that the scatter drops its gradient. A separate ReLU pass over the outputs took as long each way
+ * as the pooling's own backward pass, and reading the outputs again to mask the gradient cost an
+ * eighth of it.
  */
 final class MaxPooling {
   /** Input values per chunk, at least one plane: the chunk's buffers stay in the L2 cache. */
@@ -54,25 +60,33 @@ final class MaxPooling {
    */
   private final int[] corners;
 
+  /** Whether a ReLU follows the pooling. */
+  private final boolean rectify;
+
   private final float[] values;
-  private final float[] outputs;
   private final int[] keys;
   private final int[] gathered;
   private final int[] maxima;
   private final int[] positions;
   private final int[] bits;
-  private final FloatCursor from = new FloatCursor();
   private final FloatCursor to = new FloatCursor();
   private final BitsCursor bitsIn = new BitsCursor();
   private final BitsCursor bitsOut = new BitsCursor();
 
-  /** Each output's window position of its maximum, from the last training forward pass. */
+  /**
+   * Each output's window position of its maximum, from the last training forward pass, with the
+   * sign bit set where a ReLU made the output 0.
+   */
   private int[] winners = new int[0];
 
   /** The planes {@link #winners} describes; 0 after an inference pass. */
   private long recorded;
 
-  MaxPooling(int[] inputShape, int[] outputShape, LayerSpec.Pooling2d spec) {
+  /**
+   * @param rectify whether a ReLU follows the pooling
+   */
+  MaxPooling(int[] inputShape, int[] outputShape, LayerSpec.Pooling2d spec, boolean rectify) {
+    this.rectify = rectify;
     int kh = spec.kernelHeight();
     int kw = spec.kernelWidth();
     int sh = spec.strideHeight();
@@ -108,16 +122,18 @@ final class MaxPooling {
     }
     this.values = new float[planesPerChunk * height * width];
     this.bits = new int[values.length];
-    this.outputs = new float[planesPerChunk * outPlane];
     this.keys = new int[planesPerChunk * paddedPlane];
     // The border stays as filled here: the planes' copies write the same interior every time.
     Arrays.fill(keys, PADDED);
-    this.gathered = new int[outputs.length];
-    this.maxima = new int[outputs.length];
-    this.positions = new int[outputs.length];
+    this.gathered = new int[planesPerChunk * outPlane];
+    this.maxima = new int[gathered.length];
+    this.positions = new int[gathered.length];
   }
 
-  /** {@code z}, [batch, channels, outHeight, outWidth], gets the maxima of {@code x}'s windows. */
+  /**
+   * {@code z}, [batch, channels, outHeight, outWidth], gets the maxima of {@code x}'s windows,
+   * rectified if a ReLU follows.
+   */
   void forward(INDArray x, INDArray z, boolean training) {
     int plane = height * width;
     int outPlane = corners.length;
@@ -126,6 +142,7 @@ final class MaxPooling {
       winners = new int[Math.toIntExact(planes * outPlane)];
     }
     recorded = training ? planes : 0;
+    int relu = rectify ? -1 : 0;
     BitsCursor in = bitsIn.at(x);
     BitsCursor out = bitsOut.at(z);
     for (long p = 0; p < planes; p += planesPerChunk) {
@@ -133,7 +150,11 @@ final class MaxPooling {
       readAsKeys(in.position(p * plane), n);
       maxima(n * outPlane);
       for (int q = 0; q < n * outPlane; q++) {
-        maxima[q] = key(maxima[q]);
+        int bits = key(maxima[q]);
+        // -1 for +0 and the negative values (sign bit set, -0 included), which the ReLU zeroes.
+        int zeroed = (((bits - 1) | bits) >> 31) & relu;
+        maxima[q] = bits & ~zeroed;
+        positions[q] |= zeroed & Integer.MIN_VALUE;
       }
       out.position(p * outPlane).put(maxima, 0, n * outPlane);
       if (training) {
@@ -210,7 +231,8 @@ final class MaxPooling {
 
   /**
    * {@code dx}, [batch, channels, height, width], gets each output gradient at its window's maximum
-   * (summed where windows overlap) and 0 elsewhere.
+   * (summed where windows overlap) and 0 elsewhere; with a ReLU, only the gradients of positive
+   * outputs.
    */
   void backward(INDArray outputGradient, INDArray dx) {
     int plane = height * width;
@@ -227,16 +249,20 @@ final class MaxPooling {
       throw new IllegalStateException(
           "max pooling backward pass without its training forward pass");
     }
-    FloatCursor g = from.at(outputGradient);
+    BitsCursor g = bitsIn.at(outputGradient);
     FloatCursor d = to.at(dx);
+    int[] gradient = gathered;
     for (long p = 0; p < planes; p += planesPerChunk) {
       int n = (int) Math.min(planesPerChunk, planes - p);
-      g.position(p * outPlane).get(outputs, 0, n * outPlane);
+      g.position(p * outPlane).get(gradient, 0, n * outPlane);
       Arrays.fill(values, 0, n * plane, 0f);
       for (int i = 0, q = 0; i < n; i++) {
         int record = (int) (p + i) * outPlane;
         for (int o = 0; o < outPlane; o++, q++) {
-          values[i * plane + corners[o] + offsets[winners[record + o]]] += outputs[q];
+          int winner = winners[record + o];
+          // A zeroed output's gradient becomes +0's bits.
+          values[i * plane + corners[o] + offsets[winner & Integer.MAX_VALUE]] +=
+              Float.intBitsToFloat(gradient[q] & ~(winner >> 31));
         }
       }
       d.position(p * plane).put(values, 0, n * plane);

@@ -50,13 +50,7 @@ public final class Network {
     long stateCount = 0;
     for (int i = 0; i < spec.layers().size(); i++) {
       Layer layer =
-          build(
-              i,
-              spec.layers().get(i),
-              shapes.get(i),
-              shapes.get(i + 1),
-              dataType,
-              trainableCount == 0);
+          build(i, spec.layers(), shapes.get(i), shapes.get(i + 1), dataType, trainableCount == 0);
       built.add(layer);
       trainableCount += layer.numParams();
       stateCount += layer.numState();
@@ -98,19 +92,40 @@ public final class Network {
   }
 
   /**
+   * Whether layer {@code index} is a convolution with ReLU that max pooling follows. Such a pair is
+   * built as the convolution without its ReLU and the pooling with a ReLU after it: max pooling
+   * commutes with ReLU, and either way the gradient reaches a window's maximum only where it is
+   * positive, so outputs and gradients are the same, but the ReLU then runs on the pooled values (a
+   * quarter of them for 2x2 windows) and the convolution's output is not rewritten in between.
+   */
+  private static boolean rectifiesBeforeMaxPooling(List<LayerSpec> specs, int index) {
+    return index + 1 < specs.size()
+        && specs.get(index) instanceof LayerSpec.Conv2d c
+        && c.activation() == Activation.RELU
+        && specs.get(index + 1) instanceof LayerSpec.Pooling2d p
+        && p.pooling() == LayerSpec.Pooling.MAX;
+  }
+
+  /**
    * @param first whether no earlier layer has parameters: the network will ask this layer for its
    *     parameter gradients only, never for its input gradient
    */
   private Layer build(
-      int index, LayerSpec spec, int[] in, int[] out, DataType dataType, boolean first) {
+      int index, List<LayerSpec> specs, int[] in, int[] out, DataType dataType, boolean first) {
+    LayerSpec spec = specs.get(index);
     if (spec instanceof LayerSpec.Dense d) {
       return new DenseLayer(in[0], d);
     }
     if (spec instanceof LayerSpec.Conv2d c) {
-      return new Conv2dLayer(in, out, c, first);
+      return new Conv2dLayer(
+          in,
+          out,
+          rectifiesBeforeMaxPooling(specs, index) ? c.withActivation(Activation.IDENTITY) : c,
+          first);
     }
     if (spec instanceof LayerSpec.Pooling2d p) {
-      return new Pooling2dLayer(in, out, p);
+      boolean rectify = index > 0 && rectifiesBeforeMaxPooling(specs, index - 1);
+      return new Pooling2dLayer(in, out, p, rectify);
     }
     if (spec instanceof LayerSpec.Flatten) {
       return new FlattenLayer();

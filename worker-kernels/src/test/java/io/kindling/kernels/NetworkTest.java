@@ -3,8 +3,13 @@ package io.kindling.kernels;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class NetworkTest {
@@ -147,6 +152,78 @@ class NetworkTest {
             .as(conv.toString())
             .isLessThan(1e-5);
       }
+    }
+  }
+
+  /**
+   * A network moves a convolution's ReLU past the max pooling that follows it. Against the layers
+   * as declared (each ReLU before its pooling), a training step must compute the same outputs and
+   * the same gradients, bit for bit: for the first convolution (Java loops) and a later one
+   * (libnd4j), on inputs where many windows hold only negative values.
+   */
+  @Test
+  void reluMovedPastMaxPoolingComputesTheSameStep() {
+    NetworkSpec spec =
+        NetworkSpec.input(2, 8, 8)
+            .conv2d(3, 3, 1, LayerSpec.Padding.SAME, Activation.RELU)
+            .maxPool2d(2, 2)
+            .conv2d(4, 3, 1, LayerSpec.Padding.SAME, Activation.RELU)
+            .maxPool2d(2, 2)
+            .flatten()
+            .dense(3)
+            .loss(Loss.SOFTMAX_CROSS_ENTROPY);
+    Network network = Network.create(spec, 5);
+    INDArray declaredGradients = network.gradients().ulike();
+    List<Layer> declared = new ArrayList<>();
+    List<int[]> shapes = spec.shapes();
+    long offset = 0;
+    for (int i = 0; i < spec.layers().size(); i++) {
+      int[] in = shapes.get(i);
+      int[] out = shapes.get(i + 1);
+      LayerSpec layerSpec = spec.layers().get(i);
+      Layer layer;
+      if (layerSpec instanceof LayerSpec.Conv2d c) {
+        layer = new Conv2dLayer(in, out, c, i == 0);
+      } else if (layerSpec instanceof LayerSpec.Pooling2d p) {
+        layer = new Pooling2dLayer(in, out, p, false);
+      } else if (layerSpec instanceof LayerSpec.Dense d) {
+        layer = new DenseLayer(in[0], d);
+      } else {
+        layer = new FlattenLayer();
+      }
+      long n = layer.numParams();
+      if (n > 0) {
+        layer.bind(
+            network.params().get(NDArrayIndex.interval(offset, offset + n)),
+            declaredGradients.get(NDArrayIndex.interval(offset, offset + n)));
+        offset += n;
+      }
+      declared.add(layer);
+    }
+    Nd4j.getRandom().setSeed(6);
+    INDArray x = Nd4j.randn(DataType.FLOAT, 7, 2 * 8 * 8).subi(0.5);
+    INDArray y = Nd4j.zeros(DataType.FLOAT, 7, 3);
+    for (int i = 0; i < 7; i++) {
+      y.putScalar(i, i % 3, 1f);
+    }
+    try (var ws = Workspaces.training()) {
+      network.computeGradient(x, y, 1);
+      INDArray h = x.reshape(7, 2, 8, 8);
+      INDArray[] outputs = new INDArray[declared.size()];
+      for (int i = 0; i < declared.size(); i++) {
+        h = declared.get(i).forward(h, true);
+        outputs[i] = h.dup();
+      }
+      INDArray g = h.ulike();
+      LossFunction.of(spec.loss()).lossAndGradient(h, y, g);
+      for (int i = declared.size() - 1; i > 0; i--) {
+        g = declared.get(i).backward(g);
+      }
+      declared.get(0).backwardParameters(g);
+
+      assertThat(outputs[1].minNumber().doubleValue()).isEqualTo(0.0); // some windows all negative
+      assertThat(network.output(x, true)).isEqualTo(h);
+      assertThat(network.gradients()).isEqualTo(declaredGradients);
     }
   }
 }

@@ -25,7 +25,11 @@ class Pooling2dLayerTest {
   }
 
   private static Pooling2dLayer layer(int[] in, LayerSpec.Pooling2d spec) {
-    return new Pooling2dLayer(in, spec.outputShape(0, in), spec);
+    return layer(in, spec, false);
+  }
+
+  private static Pooling2dLayer layer(int[] in, LayerSpec.Pooling2d spec, boolean rectify) {
+    return new Pooling2dLayer(in, spec.outputShape(0, in), spec, rectify);
   }
 
   /** Distinct values, so that every window has one maximum. */
@@ -44,6 +48,7 @@ class Pooling2dLayerTest {
     return v;
   }
 
+  /** With and without a ReLU after the pooling (libnd4j's path applies it as an activation). */
   @ParameterizedTest(name = "{0}x{1}x{2}x{3}, kernel {4}, stride {5}, same {6}")
   @CsvSource({
     "5, 16, 28, 28, 2, 2, false", // more planes than one chunk holds
@@ -64,22 +69,84 @@ class Pooling2dLayerTest {
     INDArray g = Nd4j.create(distinct(batch * out[0] * out[1] * out[2], 2), outShape, 'c').divi(7);
     assertThat(x.dataType()).isEqualTo(DataType.FLOAT);
 
-    Pooling2dLayer java = layer(in, spec);
-    Pooling2dLayer libnd4j = layer(in, spec);
-    INDArray z = java.forward(x, true);
-    INDArray dx = java.backward(g);
-    INDArray expectedZ = libnd4j.forward(x.castTo(DataType.DOUBLE), true);
-    INDArray expectedDx = libnd4j.backward(g.castTo(DataType.DOUBLE));
+    for (boolean rectify : new boolean[] {false, true}) {
+      // With the ReLU, four fifths of the values negative: many windows are all negative.
+      INDArray xs = rectify ? x.sub(0.3 * x.length()) : x;
+      Pooling2dLayer java = layer(in, spec, rectify);
+      Pooling2dLayer libnd4j = layer(in, spec, rectify);
+      INDArray z = java.forward(xs, true);
+      INDArray dx = java.backward(g);
+      INDArray expectedZ = libnd4j.forward(xs.castTo(DataType.DOUBLE), true);
+      INDArray expectedDx = libnd4j.backward(g.castTo(DataType.DOUBLE));
 
-    assertThat(z.shape()).containsExactly(outShape);
-    assertThat(dx.shape()).containsExactly(inShape);
-    assertThat(z.ravel().toDoubleVector())
-        .containsExactly(expectedZ.ravel().toDoubleVector(), within(0.0));
-    // Overlapping windows add in a different order: fp32 against fp64.
-    assertThat(dx.ravel().toDoubleVector())
-        .containsExactly(expectedDx.ravel().toDoubleVector(), within(1e-4));
-    assertThat(dx.castTo(DataType.DOUBLE).sumNumber().doubleValue())
-        .isCloseTo(g.castTo(DataType.DOUBLE).sumNumber().doubleValue(), within(1e-3));
+      assertThat(z.shape()).containsExactly(outShape);
+      assertThat(dx.shape()).containsExactly(inShape);
+      double[] outputs = expectedZ.ravel().toDoubleVector();
+      assertClose(z, outputs, 0);
+      // Overlapping windows add in a different order: fp32 against fp64.
+      assertClose(dx, expectedDx.ravel().toDoubleVector(), 1e-4);
+      // Every output gradient arrives, bar those a ReLU stops.
+      double passed = 0;
+      double[] gradient = g.ravel().toDoubleVector();
+      for (int i = 0; i < gradient.length; i++) {
+        passed += rectify && outputs[i] <= 0 ? 0 : gradient[i];
+      }
+      assertThat(dx.castTo(DataType.DOUBLE).sumNumber().doubleValue())
+          .isCloseTo(passed, within(1e-3));
+      if (rectify) {
+        assertThat(outputs).contains(0.0).doesNotContain(-1.0);
+      }
+    }
+  }
+
+  /**
+   * Value by value, naming the first that differs (AssertJ's element-wise comparison of arrays this
+   * large takes minutes to report a failure).
+   */
+  private static void assertClose(INDArray actual, double[] expected, double tolerance) {
+    double[] values = actual.ravel().toDoubleVector();
+    assertThat(values).hasSameSizeAs(expected);
+    for (int i = 0; i < values.length; i++) {
+      assertThat(values[i]).as("value %d", i).isCloseTo(expected[i], within(tolerance));
+    }
+  }
+
+  @Test
+  void aReluAfterThePoolingPassesGradientOnlyFromPositiveMaxima() {
+    // 2x2 windows whose maxima are +0, -0, negative, the smallest positive float and 2.
+    INDArray x =
+        Nd4j.create(
+            new float[] {
+              -1,
+              0,
+              -3,
+              -0f,
+              -4,
+              -2,
+              Float.MIN_VALUE,
+              -1,
+              2,
+              -5, //
+              -2,
+              -3,
+              -1,
+              -2,
+              -5,
+              -6,
+              -7,
+              0,
+              1,
+              2
+            },
+            new long[] {1, 1, 2, 10},
+            'c');
+    INDArray g = Nd4j.create(new float[] {10, 20, 30, 40, 50}, new long[] {1, 1, 1, 5}, 'c');
+    Pooling2dLayer layer = layer(new int[] {1, 2, 10}, spec(2, 2, false), true);
+
+    assertThat(layer.forward(x, true).ravel().toFloatVector())
+        .containsExactly(0, 0, 0, Float.MIN_VALUE, 2);
+    assertThat(layer.backward(g).ravel().toFloatVector())
+        .containsExactly(0, 0, 0, 0, 0, 0, 40, 0, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
   }
 
   @Test
@@ -102,7 +169,8 @@ class Pooling2dLayerTest {
         new Pooling2dLayer(
             new int[] {1, 1, 1},
             new int[] {1, 1, 1},
-            new LayerSpec.Pooling2d(LayerSpec.Pooling.MAX, 3, 3, 1, 1, LayerSpec.Padding.SAME));
+            new LayerSpec.Pooling2d(LayerSpec.Pooling.MAX, 3, 3, 1, 1, LayerSpec.Padding.SAME),
+            false);
 
     assertThat(layer.forward(x, true).getFloat(0)).isNaN();
     INDArray dx = layer.backward(Nd4j.create(new float[] {5}, new long[] {1, 1, 1, 1}, 'c'));
