@@ -11,6 +11,11 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * conv2d} and {@code conv2d_bp}, with W stored as [filters, channels, kernelHeight, kernelWidth].
  * As a network's first layer with parameters, where nobody needs dLoss/dInput, a training step goes
  * through {@link DirectConvolution} (fp32, stride 1) or {@link ColumnConvolution} instead.
+ *
+ * <p>Such a first layer may also compute the max pooling after it (which then passes its values
+ * through, {@link PooledBefore}). With the direct loops, its backward pass then scatters each
+ * example's pooled gradient into the heap buffer the loops read: the pooling's input gradient (1.6
+ * million values for the CNN job's first layer at batch 128) is never written out and read back.
  */
 final class Conv2dLayer implements Layer {
   private final int channels;
@@ -29,6 +34,21 @@ final class Conv2dLayer implements Layer {
   private final ColumnConvolution columns;
 
   private final AppliedActivation activation;
+
+  /** The max pooling after this layer, when this layer computes it; else null. */
+  private final Pooling2dLayer pooling;
+
+  /** At the pooled gradient, while the backward pass scatters it an example at a time. */
+  private final BitsCursor pooledGradient = new BitsCursor();
+
+  private final DirectConvolution.OutputGradients scatterExample = this::scatterExample;
+
+  /**
+   * Whether the last forward pass ran the direct loops and the Java max pooling, which recorded the
+   * winners the backward pass scatters to.
+   */
+  private boolean pooledDirectly;
+
   private INDArray weights;
   private INDArray bias;
   private INDArray weightGradient;
@@ -43,6 +63,24 @@ final class Conv2dLayer implements Layer {
    *     parameter gradients only
    */
   Conv2dLayer(int[] inputShape, int[] outputShape, LayerSpec.Conv2d spec, boolean first) {
+    this(inputShape, outputShape, spec, first, null);
+  }
+
+  /**
+   * @param pooling the max pooling after this layer, for this layer to compute (first layers
+   *     without an activation only), or null
+   */
+  Conv2dLayer(
+      int[] inputShape,
+      int[] outputShape,
+      LayerSpec.Conv2d spec,
+      boolean first,
+      Pooling2dLayer pooling) {
+    if (pooling != null && (!first || spec.activation() != Activation.IDENTITY)) {
+      throw new IllegalArgumentException(
+          "only a first convolution without an activation computes the pooling after it: " + spec);
+    }
+    this.pooling = pooling;
     this.channels = inputShape[0];
     this.height = inputShape[1];
     this.width = inputShape[2];
@@ -102,9 +140,35 @@ final class Conv2dLayer implements Layer {
     bias.assign(0);
   }
 
+  /** Whether this layer computes the max pooling after it. */
+  boolean pools() {
+    return pooling != null;
+  }
+
   @Override
   public INDArray forward(INDArray x, boolean training) {
     input = x;
+    INDArray output = convolve(x, training);
+    if (pooling == null) {
+      return output;
+    }
+    // The direct loops' output is a new contiguous fp32 array, which the Java max pooling takes.
+    pooledDirectly = training && directly(x);
+    return pooling.forward(output, training);
+  }
+
+  /**
+   * One example's dLoss/dz: its pooled gradient, which {@link #pooledGradient} is at, scattered.
+   */
+  private void scatterExample(long n, float[] into) {
+    int planes = spec.filters();
+    pooling
+        .max()
+        .scatter(
+            pooledGradient.position(n * pooling.outputsPerExample()), n * planes, planes, into);
+  }
+
+  private INDArray convolve(INDArray x, boolean training) {
     outputShape[0] = x.size(0);
     INDArray z = Nd4j.createUninitialized(x.dataType(), outputShape);
     if (training && directly(x)) {
@@ -134,6 +198,10 @@ final class Conv2dLayer implements Layer {
 
   @Override
   public INDArray backward(INDArray outputGradient) {
+    if (pooling != null) {
+      // Only a first layer pools, and a network asks it for parameter gradients alone.
+      throw new IllegalStateException("a first layer's input gradient is never needed");
+    }
     return gradients(activation.backward(outputGradient));
   }
 
@@ -150,7 +218,13 @@ final class Conv2dLayer implements Layer {
   }
 
   @Override
-  public void backwardParameters(INDArray outputGradient) {
+  public void backwardParameters(INDArray gradient) {
+    if (pooledDirectly) {
+      pooledGradient.at(FloatCursor.contiguous(gradient) ? gradient : gradient.dup('c'));
+      direct.parameterGradients(input, scatterExample, weightGradient, biasGradient);
+      return;
+    }
+    INDArray outputGradient = pooling == null ? gradient : pooling.backward(gradient);
     if (directly(input)) {
       // With ReLU the direct pass applies its slope itself, saving a pass over the outputs.
       boolean fused = activation.rectifies() && FloatCursor.contiguous(outputGradient);

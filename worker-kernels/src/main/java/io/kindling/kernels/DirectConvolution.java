@@ -69,6 +69,19 @@ final class DirectConvolution {
   private final FloatCursor to = new FloatCursor();
   private final FloatCursor mask = new FloatCursor();
 
+  /** Gives each example's dLoss/dz, [filters, outHeight, outWidth], to the backward pass. */
+  interface OutputGradients {
+    void give(long example, float[] into);
+  }
+
+  /** The gradients from the array {@link #to} is at. */
+  private final OutputGradients fromArray =
+      (n, into) -> to.position(n * into.length).get(into, 0, into.length);
+
+  /** The same, times ReLU's slope at the output {@link #mask} is at. */
+  private final OutputGradients fromRectified =
+      (n, into) -> rectifiedGradient(to, mask, n * into.length);
+
   DirectConvolution(
       int[] inputShape, int[] outputShape, LayerSpec.Conv2d spec, int padTop, int padLeft) {
     this.channels = inputShape[0];
@@ -155,10 +168,19 @@ final class DirectConvolution {
       INDArray rectified,
       INDArray weightGradient,
       INDArray biasGradient) {
+    to.at(outputGradient);
+    if (rectified != null) {
+      mask.at(rectified);
+    }
+    parameterGradients(
+        x, rectified == null ? fromArray : fromRectified, weightGradient, biasGradient);
+  }
+
+  /** {@link #parameterGradients}, with each example's dLoss/dz from {@code gradients}. */
+  void parameterGradients(
+      INDArray x, OutputGradients gradients, INDArray weightGradient, INDArray biasGradient) {
     int window = offsets.length;
     FloatCursor in = from.at(x);
-    FloatCursor gradient = to.at(outputGradient);
-    FloatCursor rectifiedOutput = rectified == null ? null : mask.at(rectified);
     for (int first = 0; first < filters; first += turn) {
       int count = Math.min(turn, filters - first);
       for (int s = 0; s < count * window; s++) {
@@ -173,11 +195,7 @@ final class DirectConvolution {
           if (n + e < batch) {
             in.position((n + e) * example.length).get(example, 0, example.length);
             fillColumns(columns[e]);
-            if (rectified == null) {
-              gradient.position((n + e) * outputs.length).get(outputs, 0, outputs.length);
-            } else {
-              rectifiedGradient(gradient, rectifiedOutput, (n + e) * outputs.length);
-            }
+            gradients.give(n + e, outputs);
             widen(work[e], first, count);
           } else { // past the batch's end: an example of zeros adds nothing
             for (float[] c : columns[e]) {
@@ -216,8 +234,8 @@ final class DirectConvolution {
         }
       }
     }
-    to.at(weightGradient).put(weights);
-    to.at(biasGradient).put(bias);
+    from.at(weightGradient).put(weights);
+    from.at(biasGradient).put(bias);
   }
 
   /**

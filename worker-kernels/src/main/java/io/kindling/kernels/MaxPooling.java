@@ -251,21 +251,42 @@ final class MaxPooling {
     }
     BitsCursor g = bitsIn.at(outputGradient);
     FloatCursor d = to.at(dx);
-    int[] gradient = gathered;
     for (long p = 0; p < planes; p += planesPerChunk) {
       int n = (int) Math.min(planesPerChunk, planes - p);
-      g.position(p * outPlane).get(gradient, 0, n * outPlane);
-      Arrays.fill(values, 0, n * plane, 0f);
+      scatter(g.position(p * outPlane), p, n, values);
+      d.position(p * plane).put(values, 0, n * plane);
+    }
+  }
+
+  /**
+   * The input gradient of planes {@code [first, first + count)} of the last training pass into
+   * {@code into}, from their output gradient in {@code gradient}, positioned at plane {@code
+   * first}'s: each output's gradient at its window's maximum (summed where windows overlap), 0
+   * elsewhere, and with a ReLU only the gradients of positive outputs.
+   */
+  void scatter(IntPointer gradient, long first, int count, float[] into) {
+    int plane = height * width;
+    int outPlane = corners.length;
+    if (first + count > recorded) {
+      throw new IllegalStateException(
+          "max pooling backward pass without its training forward pass");
+    }
+    long at = gradient.position();
+    Arrays.fill(into, 0, count * plane, 0f);
+    for (int p = 0; p < count; p += planesPerChunk) {
+      int n = Math.min(planesPerChunk, count - p);
+      int[] bits = gathered;
+      gradient.position(at + (long) p * outPlane).get(bits, 0, n * outPlane);
       for (int i = 0, q = 0; i < n; i++) {
-        int record = (int) (p + i) * outPlane;
+        int record = Math.toIntExact((first + p + i) * outPlane);
+        int base = (p + i) * plane;
         for (int o = 0; o < outPlane; o++, q++) {
           int winner = winners[record + o];
           // A zeroed output's gradient becomes +0's bits.
-          values[i * plane + corners[o] + offsets[winner & Integer.MAX_VALUE]] +=
-              Float.intBitsToFloat(gradient[q] & ~(winner >> 31));
+          into[base + corners[o] + offsets[winner & Integer.MAX_VALUE]] +=
+              Float.intBitsToFloat(bits[q] & ~(winner >> 31));
         }
       }
-      d.position(p * plane).put(values, 0, n * plane);
     }
   }
 

@@ -50,7 +50,9 @@ public final class Network {
     long stateCount = 0;
     for (int i = 0; i < spec.layers().size(); i++) {
       Layer layer =
-          build(i, spec.layers(), shapes.get(i), shapes.get(i + 1), dataType, trainableCount == 0);
+          i > 0 && built.get(i - 1) instanceof Conv2dLayer c && c.pools()
+              ? new PooledBefore()
+              : build(i, spec.layers(), shapes, dataType, trainableCount == 0);
       built.add(layer);
       trainableCount += layer.numParams();
       stateCount += layer.numState();
@@ -107,21 +109,39 @@ public final class Network {
   }
 
   /**
+   * Layer {@code index}, with {@code shapes} the network's shapes between its layers.
+   *
    * @param first whether no earlier layer has parameters: the network will ask this layer for its
    *     parameter gradients only, never for its input gradient
    */
   private Layer build(
-      int index, List<LayerSpec> specs, int[] in, int[] out, DataType dataType, boolean first) {
+      int index, List<LayerSpec> specs, List<int[]> shapes, DataType dataType, boolean first) {
     LayerSpec spec = specs.get(index);
+    int[] in = shapes.get(index);
+    int[] out = shapes.get(index + 1);
     if (spec instanceof LayerSpec.Dense d) {
       return new DenseLayer(in[0], d);
     }
     if (spec instanceof LayerSpec.Conv2d c) {
-      return new Conv2dLayer(
-          in,
-          out,
-          rectifiesBeforeMaxPooling(specs, index) ? c.withActivation(Activation.IDENTITY) : c,
-          first);
+      boolean rectifiedLater = rectifiesBeforeMaxPooling(specs, index);
+      LayerSpec.Conv2d conv = rectifiedLater ? c.withActivation(Activation.IDENTITY) : c;
+      // A first convolution computes the max pooling after it, whose gradient its backward pass
+      // then scatters an example at a time (see Conv2dLayer).
+      boolean pools =
+          first
+              && conv.activation() == Activation.IDENTITY
+              && index + 1 < specs.size()
+              && specs.get(index + 1) instanceof LayerSpec.Pooling2d p
+              && p.pooling() == LayerSpec.Pooling.MAX;
+      Pooling2dLayer pooling =
+          pools
+              ? new Pooling2dLayer(
+                  out,
+                  shapes.get(index + 2),
+                  (LayerSpec.Pooling2d) specs.get(index + 1),
+                  rectifiedLater)
+              : null;
+      return new Conv2dLayer(in, out, conv, first, pooling);
     }
     if (spec instanceof LayerSpec.Pooling2d p) {
       boolean rectify = index > 0 && rectifiesBeforeMaxPooling(specs, index - 1);

@@ -56,6 +56,19 @@ final class Pooling2dLayer implements Layer {
     this.activation = new AppliedActivation(rectify ? Activation.RELU : Activation.IDENTITY);
   }
 
+  /**
+   * The Java max pooling, for a convolution that pools its outputs itself; null for average
+   * pooling.
+   */
+  MaxPooling max() {
+    return max;
+  }
+
+  /** Outputs per example. */
+  long outputsPerExample() {
+    return outputShape[1] * outputShape[2] * outputShape[3];
+  }
+
   @Override
   public INDArray forward(INDArray x, boolean training) {
     input = x;
