@@ -269,7 +269,10 @@ final class MaxPooling {
     int outPlane = corners.length;
     if (first + count > recorded) {
       throw new IllegalStateException(
-          "max pooling backward pass without its training forward pass");
+          "max pooling gradient for planes up to "
+              + (first + count)
+              + ", but the last training forward pass recorded "
+              + recorded);
     }
     long at = gradient.position();
     Arrays.fill(into, 0, count * plane, 0f);
