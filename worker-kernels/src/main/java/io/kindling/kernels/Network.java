@@ -101,11 +101,18 @@ public final class Network {
    * quarter of them for 2x2 windows) and the convolution's output is not rewritten in between.
    */
   private static boolean rectifiesBeforeMaxPooling(List<LayerSpec> specs, int index) {
-    return index + 1 < specs.size()
-        && specs.get(index) instanceof LayerSpec.Conv2d c
+    return specs.get(index) instanceof LayerSpec.Conv2d c
         && c.activation() == Activation.RELU
-        && specs.get(index + 1) instanceof LayerSpec.Pooling2d p
-        && p.pooling() == LayerSpec.Pooling.MAX;
+        && maxPoolingAfter(specs, index) != null;
+  }
+
+  /** The max pooling that follows layer {@code index}, or null. */
+  private static LayerSpec.Pooling2d maxPoolingAfter(List<LayerSpec> specs, int index) {
+    return index + 1 < specs.size()
+            && specs.get(index + 1) instanceof LayerSpec.Pooling2d p
+            && p.pooling() == LayerSpec.Pooling.MAX
+        ? p
+        : null;
   }
 
   /**
@@ -127,19 +134,10 @@ public final class Network {
       LayerSpec.Conv2d conv = rectifiedLater ? c.withActivation(Activation.IDENTITY) : c;
       // A first convolution computes the max pooling after it, whose gradient its backward pass
       // then scatters an example at a time (see Conv2dLayer).
-      boolean pools =
-          first
-              && conv.activation() == Activation.IDENTITY
-              && index + 1 < specs.size()
-              && specs.get(index + 1) instanceof LayerSpec.Pooling2d p
-              && p.pooling() == LayerSpec.Pooling.MAX;
+      LayerSpec.Pooling2d next = maxPoolingAfter(specs, index);
       Pooling2dLayer pooling =
-          pools
-              ? new Pooling2dLayer(
-                  out,
-                  shapes.get(index + 2),
-                  (LayerSpec.Pooling2d) specs.get(index + 1),
-                  rectifiedLater)
+          first && conv.activation() == Activation.IDENTITY && next != null
+              ? new Pooling2dLayer(out, shapes.get(index + 2), next, rectifiedLater)
               : null;
       return new Conv2dLayer(in, out, conv, first, pooling);
     }
